@@ -1,0 +1,386 @@
+"""The aiohttp application: routes, headers, and the one place errors become HTTP statuses.
+
+Request path, in order: validate the raw path (``ids``), pick a format, open the invocation's log
+(``invocation_log`` over ``gatewayd``, each entry ``verify``-ed), ``mask`` it, render it
+(``renderers``), write it.  Live follows go through ``hub``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from enum import Enum
+
+from aiohttp import web
+
+from .assets import Assets
+from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError, UpstreamTimeout
+from .gatewayd import GatewaydClient
+from .hub import Ended, HubRegistry, StatusChanged
+from .ids import LogFormat, LogTarget, parse_log_path
+from .invocation_log import Counters, InvocationQuery, open_log
+from .limits import RefusalThrottle, StreamLimiter, TooBusy, client_address
+from .metrics import Metrics
+from .renderers import Renderer
+from .renderers.html import HtmlRenderer
+from .renderers.jsonl import JsonLinesRenderer
+from .renderers.sse import SseRenderer
+from .renderers.text import TextRenderer
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+CLIENT = web.AppKey("client", GatewaydClient)
+HUBS = web.AppKey("hubs", HubRegistry)
+METRICS = web.AppKey("metrics", Metrics)
+ASSETS = web.AppKey("assets", Assets)
+COUNTERS = web.AppKey("counters", Counters)
+STREAMS = web.AppKey("streams", StreamLimiter)
+THROTTLE = web.AppKey("throttle", RefusalThrottle)
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+FLUSH_BYTES = 64 * 1024
+FIRST_FLUSH_LINES = 200
+SSE_KEEPALIVE = 15.0
+
+
+class Kind(Enum):
+    TEXT = "text"
+    JSON = "json"
+    SSE = "sse"
+    HTML = "html"
+
+
+def negotiate(target: LogTarget, accept: str) -> Kind:
+    """The path suffix decides; without one, the Accept header picks HTML, SSE, JSON or text."""
+    if target.format is LogFormat.TEXT:
+        return Kind.TEXT
+    if target.format is LogFormat.JSON:
+        return Kind.JSON
+    accept = accept.lower()
+    if "text/event-stream" in accept:
+        return Kind.SSE
+    if "text/html" in accept:
+        return Kind.HTML
+    if "application/json" in accept or "application/x-ndjson" in accept:
+        return Kind.JSON
+    return Kind.TEXT
+
+
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=text + "\n", headers=headers)
+
+
+def _wants_follow(request: web.Request) -> bool:
+    value = request.query.get("follow")
+    return value is not None and value.lower() not in ("0", "false", "no")
+
+
+def _resume_from(request: web.Request) -> int:
+    """``Last-Event-ID`` is read (never forwarded): a line position we resume after."""
+    value = request.headers.get("Last-Event-ID", "").strip()
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return 0
+
+
+def _renderer(kind: Kind, request: web.Request, target: LogTarget) -> Renderer:
+    if kind is Kind.HTML:
+        assets = request.app[ASSETS]
+        return HtmlRenderer(target.invocation_id, assets.urls["style.css"], assets.urls["app.js"])
+    if kind is Kind.SSE:
+        return SseRenderer()
+    if kind is Kind.JSON:
+        return JsonLinesRenderer()
+    return TextRenderer()
+
+
+def _query(request: web.Request, target: LogTarget) -> InvocationQuery:
+    s = request.app[SETTINGS]
+    return InvocationQuery(
+        target.invocation_id, s.units, s.public_fields, s.limits, request.app[COUNTERS]
+    )
+
+
+class _Writer:
+    """Batches small renders into large writes, and counts bytes for /metrics."""
+
+    def __init__(self, resp: web.StreamResponse, metrics: Metrics) -> None:
+        self._resp = resp
+        self._metrics = metrics
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+
+    @property
+    def pending(self) -> int:
+        return self._size
+
+    async def flush(self) -> None:
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            self._size = 0
+            self._metrics.bytes_streamed += len(data)
+            await self._resp.write(data)
+
+
+async def _prepare(
+    request: web.Request, renderer: Renderer, *, finished: bool
+) -> web.StreamResponse:
+    resp = web.StreamResponse()
+    resp.content_type = renderer.content_type.split(";")[0]
+    resp.charset = "utf-8"
+    resp.headers["Cache-Control"] = "private, max-age=300" if finished else "no-store"
+    if isinstance(renderer, SseRenderer):
+        resp.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this stream
+    await resp.prepare(request)
+    return resp
+
+
+async def _serve_log(
+    request: web.Request, target: LogTarget, renderer: Renderer
+) -> web.StreamResponse:
+    """An ordinary request: the log as it is now, streamed, then the end."""
+    app = request.app
+    masker = app[SETTINGS].masker
+    log_ = await open_log(app[CLIENT], _query(request, target))
+    async with aclosing(log_):
+        resp = await _prepare(request, renderer, finished=log_.status.finished)
+        if request.method == "HEAD":
+            return resp
+        out = _Writer(resp, app[METRICS])
+        out.add(renderer.start(log_.status))
+        reason: str | None = None
+        try:
+            async for line, entry in log_:
+                out.add(renderer.entry(line, masker.apply(entry)))
+                if out.pending >= FLUSH_BYTES or line == FIRST_FLUSH_LINES:
+                    await out.flush()
+        except UpstreamError as exc:
+            reason = "truncated" if isinstance(exc, UpstreamProtocolError) else "upstream"
+            log.warning("stream %s… cut short: %s", target.invocation_id[:8], exc)
+        out.add(renderer.end(log_.status, reason))
+        await out.flush()
+        await resp.write_eof()
+        return resp
+
+
+async def _serve_follow(
+    request: web.Request, target: LogTarget, renderer: Renderer
+) -> web.StreamResponse:
+    """A live follow: the history this viewer missed, then the hub's new lines, then the end."""
+    app = request.app
+    settings = app[SETTINGS]
+    masker = settings.masker
+    query = _query(request, target)
+    resume = _resume_from(request) if isinstance(renderer, SseRenderer) else 0
+    hub = app[HUBS].get(query)
+    sub = hub.subscribe()
+    try:
+        await hub.ready.wait()
+        if hub.not_found:
+            raise InvocationNotFound(target.invocation_id)
+        if hub.error is not None and hub.line == 0:
+            raise hub.error
+        resp = await _prepare(request, renderer, finished=False)
+        if request.method == "HEAD":
+            return resp
+        out = _Writer(resp, app[METRICS])
+        out.add(renderer.start(sub.status))
+        last = resume
+        if resume < sub.base_line:
+            log_ = await open_log(app[CLIENT], query)
+            async with aclosing(log_):
+                async for line, entry in log_:
+                    if line <= resume:
+                        continue
+                    out.add(renderer.entry(line, masker.apply(entry)))
+                    last = line
+                    if out.pending >= FLUSH_BYTES:
+                        await out.flush()
+                    if line >= sub.base_line:
+                        break
+        await out.flush()
+        last = max(last, sub.base_line)
+        try:
+            async with asyncio.timeout(settings.timeouts.follow_max):
+                items = sub.items()
+                while True:
+                    try:
+                        async with asyncio.timeout(SSE_KEEPALIVE):
+                            item = await anext(items)
+                    except TimeoutError:
+                        if isinstance(renderer, SseRenderer):
+                            await resp.write(b": keep-alive\n\n")
+                        continue
+                    if isinstance(item, Ended):
+                        out.add(renderer.end(item.status, item.reason))
+                        break
+                    if isinstance(item, StatusChanged):
+                        out.add(renderer.status(item.status))
+                    else:
+                        line, entry = item
+                        if line > last:
+                            out.add(renderer.entry(line, masker.apply(entry)))
+                            last = line
+                    await out.flush()
+        except TimeoutError:
+            out.add(renderer.end(hub.status, "max-duration"))
+        await out.flush()
+        await resp.write_eof()
+        return resp
+    finally:
+        sub.close()
+
+
+async def logs(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    target = parse_log_path(request.raw_path)
+    if target is None:
+        return _refuse(request)
+    if request.method not in ("GET", "HEAD"):
+        return _plain(405, "405: method not allowed", {"Allow": "GET, HEAD"})
+    kind = negotiate(target, request.headers.get("Accept", ""))
+    follow = kind is Kind.SSE or (kind is not Kind.HTML and _wants_follow(request))
+    renderer = _renderer(kind, request, target)
+    settings = app[SETTINGS]
+    metrics = app[METRICS]
+    with app[STREAMS].stream(client_address(request, settings.trusted_proxies)):
+        metrics.active_streams += 1
+        try:
+            if follow:
+                return await _serve_follow(request, target, renderer)
+            return await _serve_log(request, target, renderer)
+        finally:
+            metrics.active_streams -= 1
+
+
+def _refuse(request: web.Request) -> web.Response:
+    """404 for anything that is not a log link; scanners get slowed down with 429."""
+    app = request.app
+    app[METRICS].refused += 1
+    client = client_address(request, app[SETTINGS].trusted_proxies)
+    if not app[THROTTLE].allow(client):
+        return _plain(429, "429: too many refused requests", {"Retry-After": "30"})
+    return _plain(404, "404: not found")
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return _refuse(request)
+
+
+async def static(request: web.Request) -> web.Response:
+    asset = request.app[ASSETS].get(request.match_info["name"])
+    if asset is None or request.method not in ("GET", "HEAD"):
+        return _refuse(request)
+    return web.Response(
+        body=asset.body,
+        headers={
+            "Content-Type": asset.content_type,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ok = await request.app[CLIENT].ping()
+    return _plain(200 if ok else 503, "ok" if ok else "upstream unavailable")
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    app = request.app
+    client = app[CLIENT]
+    counters = app[COUNTERS]
+    body = app[METRICS].render(
+        entries=counters.entries,
+        dropped=counters.dropped,
+        upstream_requests=client.requests,
+        upstream_errors=client.errors,
+        upstream_latency=client.latency_total,
+        hubs=len(app[HUBS]),
+        viewers=app[HUBS].viewers,
+    )
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def map_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place our errors become statuses: short bodies, never a traceback."""
+    try:
+        return await handler(request)
+    except InvocationNotFound:
+        return _refuse(request)
+    except UpstreamTimeout:
+        return _plain(504, "504: the journal server did not answer in time")
+    except UpstreamError:
+        return _plain(502, "502: the journal server is unavailable")
+    except TooBusy as exc:
+        return _plain(429, "429: too many streams", {"Retry-After": str(exc.retry_after)})
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.pop("Server", None)
+    request.app[METRICS].responses[response.status] += 1
+
+
+async def _upstream_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    client = GatewaydClient(settings.upstream, settings.timeouts)
+    app[CLIENT] = client
+    app[HUBS] = HubRegistry(client, settings.timeouts, settings.limits)
+    yield
+    await app[HUBS].close("shutdown")
+    await client.close()
+
+
+async def _end_streams(app: web.Application) -> None:
+    """On shutdown, end follow streams with a closing line before connections are closed."""
+    if HUBS in app:
+        await app[HUBS].close("shutdown")
+        await asyncio.sleep(0.05)  # let handlers write their last line
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[map_errors], client_max_size=1024)
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app[ASSETS] = Assets()
+    app[COUNTERS] = Counters()
+    app[STREAMS] = StreamLimiter(
+        settings.limits.max_streams, settings.limits.max_streams_per_client
+    )
+    app[THROTTLE] = RefusalThrottle()
+    app.cleanup_ctx.append(_upstream_ctx)
+    app.on_shutdown.append(_end_streams)
+    app.on_response_prepare.append(_security_headers)
+    app.router.add_route("*", "/logs/{tail:.*}", logs)
+    app.router.add_route("*", "/static/{name}", static)
+    app.router.add_get("/healthz", healthz)
+    if settings.metrics:
+        app.router.add_get("/metrics", metrics_handler)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app

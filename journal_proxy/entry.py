@@ -1,0 +1,36 @@
+"""The verified entry: what is left of a journal entry once it is known to belong to the link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lifecycle import LifecycleEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One verified log entry.
+
+    Renderers read only the public attributes named in their own code.  ``cursor`` is internal: it
+    lets the proxy resume an upstream stream, and it never leaves the process, since a journal
+    cursor embeds the boot ID and the journal's sequence-number ID.
+    """
+
+    realtime_usec: int
+    seqnum: int
+    priority: int
+    identifier: str
+    message: str
+    unit: str
+    extra: tuple[tuple[str, str], ...]
+    lifecycle: LifecycleEvent | None
+    cursor: str
+
+    @property
+    def order_key(self) -> tuple[int, int]:
+        """How two entries from different upstream streams are put in one order."""
+        return (self.realtime_usec, self.seqnum)
+
+
+#: An entry with its 1-based position in the invocation's log (``#L42``, SSE ``id: 42``).
+NumberedEntry = tuple[int, Entry]

@@ -1,0 +1,35 @@
+"""Every error journal-proxy raises on purpose, in one hierarchy.
+
+Lower-layer failures (aiohttp, sockets, timeouts) are translated into these once, in
+``gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``app.py``).
+"""
+
+from __future__ import annotations
+
+
+class JournalProxyError(Exception):
+    """Base class of every error journal-proxy raises on purpose."""
+
+
+class ConfigError(JournalProxyError):
+    """Settings are invalid; raised at start-up only, the message names the setting."""
+
+
+class UpstreamError(JournalProxyError):
+    """gatewayd could not give us what we asked for."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """gatewayd refused the connection, reset it, or answered with an error status."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """gatewayd did not answer (headers or the next chunk) within the configured time."""
+
+
+class UpstreamProtocolError(UpstreamError):
+    """gatewayd sent bytes that are not the journal export format we asked for."""
+
+
+class InvocationNotFound(JournalProxyError):
+    """No verified entry of the invocation exists on any upstream."""

@@ -1,0 +1,348 @@
+"""Live follow: one upstream follow per running invocation, broadcast to all its viewers.
+
+gatewayd spends a thread per connection and its ``follow`` never ends.  So a :class:`FollowHub`
+holds the only two follow connections for an invocation (its own lines and systemd's lines about
+it), numbers the new entries, and hands them to every :class:`Subscription`.  Each viewer reads the
+history it missed with an ordinary, ending request, then drains its subscription from the line the
+hub had reached when it subscribed: nothing repeated, nothing lost.
+
+A viewer's buffer is bounded; one that falls behind is told so and dropped, so a slow reader holds
+neither memory nor the others.  The hub stops when systemd reports the invocation finished (after a
+short grace period for trailing lines), when nothing new came for the idle time, at the maximum
+duration, when its last viewer leaves, or at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from .entry import Entry, NumberedEntry
+from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
+from .gatewayd import GatewaydClient
+from .ids import InvocationId
+from .invocation_log import InvocationQuery, open_log, verified_entries
+from .lifecycle import Status, StatusTracker
+from .settings import Limits, Timeouts
+from .verify import verify_lifecycle_entry, verify_unit_entry
+
+log = logging.getLogger(__name__)
+
+#: How long a live entry from one upstream stream waits for the other stream to catch up, so that
+#: the two are merged in the same order a later, ending request will see (and line numbers agree).
+HOLD_BACK = 0.03
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    reason: str
+    status: Status
+
+
+Item = NumberedEntry | StatusChanged | Ended
+
+
+class Subscription:
+    """One viewer's bounded queue of hub items."""
+
+    def __init__(self, hub: FollowHub, base_line: int, status: Status, limit: int) -> None:
+        self.hub = hub
+        self.base_line = base_line
+        self.status = status
+        self._items: deque[Item] = deque()
+        self._limit = limit
+        self._wakeup = asyncio.Event()
+        self._ended: Ended | None = None
+
+    def publish(self, item: Item) -> None:
+        if self._ended is not None:
+            return
+        if isinstance(item, Ended):
+            self._ended = item
+        elif len(self._items) >= self._limit:
+            self._items.clear()
+            self._ended = Ended("too-slow", self.hub.status)
+        else:
+            self._items.append(item)
+        self._wakeup.set()
+
+    async def items(self) -> AsyncIterator[Item]:
+        """Yield queued items until the hub ends or this viewer is dropped."""
+        while True:
+            while self._items:
+                yield self._items.popleft()
+            if self._ended is not None:
+                yield self._ended
+                return
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+
+class FollowHub:
+    """The shared upstream follow of one invocation."""
+
+    def __init__(
+        self,
+        client: GatewaydClient,
+        query: InvocationQuery,
+        timeouts: Timeouts,
+        limits: Limits,
+        on_done: Callable[[FollowHub], None],
+    ) -> None:
+        self.invocation_id = query.invocation_id
+        self._client = client
+        self._query = query
+        self._timeouts = timeouts
+        self._limits = limits
+        self._on_done = on_done
+        self._subs: set[Subscription] = set()
+        self.ready = asyncio.Event()
+        self.not_found = False
+        self.error: BaseException | None = None
+        self.line = 0
+        self._tracker = StatusTracker()
+        self._ended: Ended | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def status(self) -> Status:
+        return self._tracker.status
+
+    @property
+    def viewers(self) -> int:
+        return len(self._subs)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"follow-{self.invocation_id[:8]}")
+
+    def subscribe(self) -> Subscription:
+        """Subscribe; once ``ready`` is set, ``base_line`` is the last line the hub had counted.
+
+        Items published later are the lines after ``base_line``; the viewer reads lines up to
+        ``base_line`` itself, with an ordinary request.
+        """
+        sub = Subscription(self, self.line, self.status, self._limits.viewer_buffer)
+        if self._ended is not None:
+            sub.publish(self._ended)
+        else:
+            self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+        if not self._subs and self._task is not None:
+            self._task.cancel()
+
+    def stop(self, reason: str) -> None:
+        """End the hub now (shutdown): viewers get an end item with ``reason``."""
+        self._end(reason)
+        if self._task is not None:
+            self._task.cancel()
+
+    def _end(self, reason: str) -> None:
+        if self._ended is not None:
+            return
+        self._ended = Ended(reason, self.status)
+        for sub in list(self._subs):
+            sub.publish(self._ended)
+        self._subs.clear()
+        self._on_done(self)
+
+    def _publish(self, item: Item) -> None:
+        for sub in list(self._subs):
+            sub.publish(item)
+
+    async def _run(self) -> None:
+        try:
+            cursors = await self._snapshot()
+            if cursors is None:
+                return
+            if self.status.finished and not self._within_grace():
+                self._end("finished")
+                return
+            await self._live(*cursors)
+        except InvocationNotFound:
+            self.not_found = True
+        except UpstreamProtocolError as exc:
+            log.warning("follow %s: upstream sent bad data: %s", self.invocation_id[:8], exc)
+            self.error = exc
+            self._end("truncated")
+        except UpstreamError as exc:
+            log.warning("follow %s: upstream error: %s", self.invocation_id[:8], exc)
+            self.error = exc
+            self._end("upstream")
+        except asyncio.CancelledError:
+            self._end("shutdown" if self._subs else "no-viewers")
+            raise
+        finally:
+            self.ready.set()
+            self._end("upstream")
+
+    def _within_grace(self) -> bool:
+        finished = self.status.finished_usec
+        return finished is not None and time.time() * 1e6 - finished < (
+            self._timeouts.finish_grace * 1e6
+        )
+
+    async def _snapshot(self) -> tuple[str | None, str | None] | None:
+        """Count the existing lines and find where the live streams must resume."""
+        last_unit: str | None = None
+        last_lifecycle: str | None = None
+        log_ = await open_log(self._client, self._query)
+        async with aclosing(log_):
+            async for line, entry in log_:
+                self.line = line
+                self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
+                if entry.lifecycle is None:
+                    last_unit = entry.cursor
+                else:
+                    last_lifecycle = entry.cursor
+        for sub in self._subs:
+            sub.base_line, sub.status = self.line, self.status
+        self.ready.set()
+        if not self._subs:
+            self._end("no-viewers")
+            return None
+        return last_unit, last_lifecycle
+
+    async def _pump(
+        self, source: int, stream: AsyncIterator[Entry], out: asyncio.Queue[tuple[int, object]]
+    ) -> None:
+        try:
+            async with aclosing(stream):  # type: ignore[type-var]
+                async for entry in stream:
+                    await out.put((source, entry))
+            await out.put((source, None))
+        except Exception as exc:  # noqa: BLE001 - handed to the hub task, which decides
+            await out.put((source, exc))
+
+    async def _live(self, unit_cursor: str | None, lifecycle_cursor: str | None) -> None:
+        q = self._query
+        queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue(maxsize=1024)
+        streams = (
+            verified_entries(
+                self._client, q, q.unit_matches(), verify_unit_entry,
+                follow=True, after_cursor=unit_cursor,
+            ),
+            verified_entries(
+                self._client, q, q.lifecycle_matches(), verify_lifecycle_entry,
+                follow=True, after_cursor=lifecycle_cursor,
+            ),
+        )
+        pumps = [asyncio.create_task(self._pump(i, s, queue)) for i, s in enumerate(streams)]
+        try:
+            await self._merge(queue)
+        finally:
+            for p in pumps:
+                p.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+
+    async def _merge(self, queue: asyncio.Queue[tuple[int, object]]) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        last_new = started
+        finish_deadline: float | None = (
+            loop.time() + self._timeouts.finish_grace if self.status.finished else None
+        )
+        pending: list[tuple[tuple[int, int], int, float, int, Entry]] = []
+        newest: list[tuple[int, int] | None] = [None, None]
+        done = [False, False]
+        seq = 0
+        while True:
+            now = loop.time()
+            deadlines = [
+                (last_new + self._timeouts.follow_idle, "idle"),
+                (started + self._timeouts.follow_max, "max-duration"),
+            ]
+            if finish_deadline is not None:
+                deadlines.append((finish_deadline, "finished"))
+            due, reason = min(deadlines)
+            if now >= due:
+                self._end(reason)
+                return
+            wait = due - now
+            if pending:
+                wait = min(wait, max(0.0, pending[0][2] + HOLD_BACK - now))
+            try:
+                async with asyncio.timeout(wait):
+                    source, payload = await queue.get()
+            except TimeoutError:
+                pass
+            else:
+                if isinstance(payload, BaseException):
+                    raise payload
+                if payload is None:
+                    done[source] = True
+                    if all(done):
+                        self._end("upstream")
+                        return
+                else:
+                    assert isinstance(payload, Entry)
+                    seq += 1
+                    heapq.heappush(pending, (payload.order_key, seq, loop.time(), source, payload))
+                    newest[source] = payload.order_key
+            now = loop.time()
+            while pending:
+                key, _, arrived, source, entry = pending[0]
+                other = newest[1 - source]
+                if not (done[1 - source] or (other is not None and other >= key)
+                        or now - arrived >= HOLD_BACK):
+                    break
+                heapq.heappop(pending)
+                last_new = now
+                self.line += 1
+                self._publish((self.line, entry))
+                if self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle):
+                    self._publish(StatusChanged(self.status))
+                    if self.status.finished and finish_deadline is None:
+                        finish_deadline = now + self._timeouts.finish_grace
+
+
+class HubRegistry:
+    """At most one hub per invocation; a hub removes itself when it ends."""
+
+    def __init__(self, client: GatewaydClient, timeouts: Timeouts, limits: Limits) -> None:
+        self._client = client
+        self._timeouts = timeouts
+        self._limits = limits
+        self._hubs: dict[InvocationId, FollowHub] = {}
+
+    def __len__(self) -> int:
+        return len(self._hubs)
+
+    @property
+    def viewers(self) -> int:
+        return sum(h.viewers for h in self._hubs.values())
+
+    def get(self, query: InvocationQuery) -> FollowHub:
+        hub = self._hubs.get(query.invocation_id)
+        if hub is None:
+            hub = FollowHub(self._client, query, self._timeouts, self._limits, self._forget)
+            self._hubs[query.invocation_id] = hub
+            hub.start()
+        return hub
+
+    def _forget(self, hub: FollowHub) -> None:
+        if self._hubs.get(hub.invocation_id) is hub:
+            del self._hubs[hub.invocation_id]
+
+    async def close(self, reason: str = "shutdown") -> None:
+        hubs = list(self._hubs.values())
+        for hub in hubs:
+            hub.stop(reason)
+        tasks = [h._task for h in hubs if h._task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,165 @@
+"""Reads one invocation's verified log from gatewayd, in order, with line numbers.
+
+Two upstream queries make one log, because gatewayd ANDs matches on different fields and has no
+OR across fields:
+
+* the unit's own lines: ``_SYSTEMD_INVOCATION_ID=<id>`` (and ``_SYSTEMD_UNIT=`` when no glob);
+* systemd's lines about it: ``INVOCATION_ID=<id>&_PID=1`` (and ``UNIT=``).
+
+The second is small (a handful of lines) and is read first, whole, so the status is known before
+the first byte is sent; the first is streamed and the two are merged by time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from .entry import Entry, NumberedEntry
+from .errors import InvocationNotFound
+from .export_format import ExportParser, RawEntry
+from .gatewayd import GatewaydClient, Match
+from .ids import InvocationId
+from .lifecycle import Status, StatusTracker
+from .settings import Limits, UnitPins
+from .verify import verify_lifecycle_entry, verify_unit_entry
+
+Verifier = Callable[[RawEntry, InvocationId, UnitPins, tuple[str, ...]], Entry | None]
+
+
+@dataclass(slots=True)
+class Counters:
+    """What the readers dropped or passed, for /metrics."""
+
+    dropped: int = 0
+    entries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationQuery:
+    """Everything needed to ask for one invocation; built from validated input only."""
+
+    invocation_id: InvocationId
+    pins: UnitPins
+    public_fields: tuple[str, ...]
+    limits: Limits
+    counters: Counters = field(default_factory=Counters, compare=False)
+
+    def unit_matches(self) -> list[Match]:
+        matches = [("_SYSTEMD_INVOCATION_ID", str(self.invocation_id))]
+        matches += [("_SYSTEMD_UNIT", u) for u in self.pins.exact_names or ()]
+        return matches
+
+    def lifecycle_matches(self) -> list[Match]:
+        matches = [("INVOCATION_ID", str(self.invocation_id)), ("_PID", "1")]
+        matches += [("UNIT", u) for u in self.pins.exact_names or ()]
+        return matches
+
+
+async def verified_entries(
+    client: GatewaydClient,
+    query: InvocationQuery,
+    matches: Sequence[Match],
+    verifier: Verifier,
+    *,
+    follow: bool = False,
+    after_cursor: str | None = None,
+) -> AsyncIterator[Entry]:
+    """Stream entries from gatewayd, parsed incrementally and each one verified.
+
+    With ``after_cursor``, gatewayd is asked to skip the cursor's entry, but when that entry is
+    the newest one it still sends it (its skip moves as far as it can), so it is dropped here.
+    """
+    parser = ExportParser(query.limits.max_entry_bytes)
+    counters = query.counters
+    skip_cursor = after_cursor.encode() if after_cursor is not None else None
+    async with client.entries(matches, follow=follow, after_cursor=after_cursor) as body:
+        async for chunk in body:
+            for raw in parser.feed(chunk):
+                if skip_cursor is not None and raw.fields.get("__CURSOR") == skip_cursor:
+                    continue
+                entry = verifier(raw, query.invocation_id, query.pins, query.public_fields)
+                if entry is None:
+                    counters.dropped += 1
+                    continue
+                counters.entries += 1
+                yield entry
+        parser.finish()
+
+
+async def read_lifecycle(
+    client: GatewaydClient, query: InvocationQuery, after_cursor: str | None = None
+) -> list[Entry]:
+    """systemd's lines about the invocation; bounded, since PID 1 writes only a few per run."""
+    out: list[Entry] = []
+    stream = verified_entries(
+        client, query, query.lifecycle_matches(), verify_lifecycle_entry, after_cursor=after_cursor
+    )
+    async with aclosing(stream):
+        async for entry in stream:
+            out.append(entry)
+            if len(out) >= query.limits.lifecycle_entries:
+                break
+    return out
+
+
+def initial_status(lifecycle: Sequence[Entry], first: Entry | None) -> Status:
+    tracker = StatusTracker()
+    merged = sorted([*lifecycle, *([first] if first else [])], key=lambda e: e.order_key)
+    for entry in merged:
+        tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
+    return tracker.status
+
+
+class InvocationLog:
+    """An open, ordered log.  ``status`` is known before iterating; iterate once."""
+
+    def __init__(self, status: Status, numbered: AsyncIterator[NumberedEntry]) -> None:
+        self.status = status
+        self._numbered = numbered
+
+    def __aiter__(self) -> AsyncIterator[NumberedEntry]:
+        return self._numbered
+
+    async def aclose(self) -> None:
+        await self._numbered.aclose()  # type: ignore[attr-defined]
+
+
+async def open_log(client: GatewaydClient, query: InvocationQuery) -> InvocationLog:
+    """Read the lifecycle lines, peek the first unit line, and return the merged log.
+
+    Raises :class:`InvocationNotFound` when neither query has a verified entry, so the route can
+    still answer 404 before sending anything.  Call ``aclose()`` on the result when done.
+    """
+    lifecycle = await read_lifecycle(client, query)
+    units = verified_entries(client, query, query.unit_matches(), verify_unit_entry)
+    try:
+        first = await anext(units, None)
+    except BaseException:
+        await units.aclose()
+        raise
+    if first is None and not lifecycle:
+        await units.aclose()
+        raise InvocationNotFound(query.invocation_id)
+    return InvocationLog(initial_status(lifecycle, first), _numbered(first, units, lifecycle))
+
+
+async def _numbered(
+    first: Entry | None, units: AsyncIterator[Entry], lifecycle: list[Entry]
+) -> AsyncIterator[NumberedEntry]:
+    line = 0
+    i = 0
+    async with aclosing(units):  # type: ignore[type-var]
+        entry = first
+        while entry is not None:
+            while i < len(lifecycle) and lifecycle[i].order_key <= entry.order_key:
+                line += 1
+                yield line, lifecycle[i]
+                i += 1
+            line += 1
+            yield line, entry
+            entry = await anext(units, None)
+    for rest in lifecycle[i:]:
+        line += 1
+        yield line, rest

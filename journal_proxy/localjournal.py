@@ -1,0 +1,313 @@
+"""Real journal files and a real gatewayd on this machine, without a running systemd.
+
+Used by ``journal-proxy demo`` and by the tests.  Entries are written in the Journal Export Format
+and turned into journal files by ``systemd-journal-remote``; ``systemd-socket-activate`` lets
+``systemd-journal-gatewayd`` serve them on any port or unix socket.  A live journal is a FIFO that
+``systemd-journal-remote`` keeps reading while we keep writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GATEWAYD = "/lib/systemd/systemd-journal-gatewayd"
+JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
+SOCKET_ACTIVATE = "systemd-socket-activate"
+
+Field = tuple[str, str | bytes]
+
+MACHINE_ID = "a5e1c7e7a5e1c7e7a5e1c7e7a5e1c7e7"
+BOOT_ID = "b007b007b007b007b007b007b007b007"
+HOSTNAME = "web-1.internal.example"
+
+
+def now_usec() -> int:
+    return int(time.time() * 1e6)
+
+
+def new_invocation_id() -> str:
+    return secrets.token_hex(16)
+
+
+def export_entry(fields: Iterable[Field]) -> bytes:
+    """One entry in the export format; values with a newline or non-text use the binary form."""
+    out = bytearray()
+    for name, value in fields:
+        raw = value.encode() if isinstance(value, str) else value
+        if b"\n" in raw or not _printable(raw):
+            out += name.encode() + b"\n" + len(raw).to_bytes(8, "little") + raw + b"\n"
+        else:
+            out += name.encode() + b"=" + raw + b"\n"
+    return bytes(out) + b"\n"
+
+
+def _printable(raw: bytes) -> bool:
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return all(c >= " " or c == "\t" for c in text)
+
+
+@dataclass
+class Clock:
+    """Monotonic fake time for entries, so tests control ordering exactly."""
+
+    usec: int = field(default_factory=lambda: int(time.time() * 1e6) - 3600 * 10**6)
+
+    def tick(self, usec: int = 1000) -> int:
+        self.usec += usec
+        return self.usec
+
+
+def _common(clock: Clock, realtime: int | None) -> list[Field]:
+    ts = clock.tick() if realtime is None else realtime
+    return [
+        ("__REALTIME_TIMESTAMP", str(ts)),
+        ("__MONOTONIC_TIMESTAMP", str(ts % 10**11)),
+        ("_BOOT_ID", BOOT_ID),
+        ("_MACHINE_ID", MACHINE_ID),
+        ("_HOSTNAME", HOSTNAME),
+    ]
+
+
+def unit_line(
+    clock: Clock,
+    unit: str,
+    invocation_id: str,
+    message: str | bytes,
+    *,
+    priority: int = 6,
+    identifier: str = "deploy.sh",
+    pid: int = 4242,
+    extra: Sequence[Field] = (),
+    realtime: int | None = None,
+) -> bytes:
+    """A line written by the unit's own process (stdout), with the trusted fields journald adds."""
+    return export_entry(
+        [
+            *_common(clock, realtime),
+            ("PRIORITY", str(priority)),
+            ("SYSLOG_FACILITY", "3"),
+            ("SYSLOG_IDENTIFIER", identifier),
+            ("_PID", str(pid)),
+            ("_UID", "0"),
+            ("_GID", "0"),
+            ("_COMM", "deploy.sh"),
+            ("_EXE", "/usr/bin/bash"),
+            ("_CMDLINE", "/bin/bash /opt/deploy.sh --token=hunter2-cmdline-secret"),
+            ("_SYSTEMD_CGROUP", f"/system.slice/{unit}"),
+            ("_SYSTEMD_UNIT", unit),
+            ("_SYSTEMD_SLICE", "system.slice"),
+            ("_SYSTEMD_INVOCATION_ID", invocation_id),
+            ("_TRANSPORT", "stdout"),
+            ("_STREAM_ID", "0123456789abcdef0123456789abcdef"),
+            *extra,
+            ("MESSAGE", message),
+        ]
+    )
+
+
+def pid1_line(
+    clock: Clock,
+    unit: str,
+    invocation_id: str,
+    message_id: str,
+    message: str,
+    *,
+    pid: int = 1,
+    extra: Sequence[Field] = (),
+    priority: int = 6,
+) -> bytes:
+    """A lifecycle line as PID 1 logs it: user fields ``UNIT=``/``INVOCATION_ID=``, ``_PID=1``."""
+    return export_entry(
+        [
+            *_common(clock, None),
+            ("PRIORITY", str(priority)),
+            ("SYSLOG_FACILITY", "3"),
+            ("SYSLOG_IDENTIFIER", "systemd"),
+            ("CODE_FILE", "src/core/job.c"),
+            ("MESSAGE_ID", message_id),
+            ("UNIT", unit),
+            ("INVOCATION_ID", invocation_id),
+            *extra,
+            ("_PID", str(pid)),
+            ("_UID", "0"),
+            ("_COMM", "systemd"),
+            ("_EXE", "/usr/lib/systemd/systemd"),
+            ("_CMDLINE", "/sbin/init"),
+            ("_SYSTEMD_CGROUP", "/init.scope"),
+            ("_SYSTEMD_UNIT", "init.scope"),
+            ("_TRANSPORT", "journal"),
+            ("MESSAGE", message),
+        ]
+    )
+
+
+STARTING = "7d4958e842da4a758f6c1cdc7b36dcc5"
+STARTED = "39f53479d3a045ac8e11786248231fbf"
+SUCCESS = "7ad2d189f7e94e70a38c781354912448"
+PROCESS_EXIT = "98e322203f7a4ed290d09fe03c09fe15"
+FAILURE = "d9b373ed55a64feb8242e02dbe79a49c"
+JOB_FAILED = "be02cf6855d2428ba40df7e9d022f03d"
+RESOURCES = "ae8f7b866b0347b9af31fe1c80b127c0"
+
+
+def starting(clock: Clock, unit: str, inv: str) -> bytes:
+    return pid1_line(clock, unit, inv, STARTING, f"Starting {unit} - Deploy the website...")
+
+
+def succeeded(clock: Clock, unit: str, inv: str) -> bytes:
+    return (
+        pid1_line(clock, unit, inv, SUCCESS, f"{unit}: Deactivated successfully.")
+        + pid1_line(
+            clock, unit, inv, STARTED, f"Finished {unit} - Deploy the website.",
+            extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "done")],
+        )
+        + pid1_line(clock, unit, inv, RESOURCES, f"{unit}: Consumed 1.234s CPU time.")
+    )
+
+
+def failed(clock: Clock, unit: str, inv: str, status: int = 1) -> bytes:
+    return (
+        pid1_line(
+            clock, unit, inv, PROCESS_EXIT,
+            f"{unit}: Main process exited, code=exited, status={status}/FAILURE",
+            extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status))], priority=5,
+        )
+        + pid1_line(
+            clock, unit, inv, FAILURE, f"{unit}: Failed with result 'exit-code'.",
+            extra=[("UNIT_RESULT", "exit-code")], priority=4,
+        )
+        + pid1_line(
+            clock, unit, inv, JOB_FAILED, f"Failed to start {unit} - Deploy the website.",
+            extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "failed")], priority=3,
+        )
+    )
+
+
+def write_journal(directory: Path, name: str, export: bytes) -> Path:
+    """Turn export-format bytes into a real journal file with systemd-journal-remote."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(suffix=".export") as f:
+        f.write(export)
+        f.flush()
+        target = directory / f"{name}.journal"
+        subprocess.run(
+            [JOURNAL_REMOTE, "-o", str(target), f.name],
+            check=True, capture_output=True, timeout=120,
+        )
+    return target
+
+
+class LiveJournal:
+    """A journal file that grows while the test or demo writes to it."""
+
+    def __init__(self, directory: Path, name: str = "live") -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._fifo = directory.parent / f".{directory.name}-{name}.fifo"
+        with contextlib.suppress(FileNotFoundError):
+            self._fifo.unlink()
+        os.mkfifo(self._fifo)
+        self._proc = subprocess.Popen(
+            [JOURNAL_REMOTE, "-o", str(directory / f"{name}.journal"), str(self._fifo)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._writer = open(self._fifo, "wb", buffering=0)  # noqa: SIM115 - closed in close()
+
+    def write(self, export: bytes) -> None:
+        self._writer.write(export)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._writer.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        with contextlib.suppress(FileNotFoundError):
+            self._fifo.unlink()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gatewayd:
+    """A real systemd-journal-gatewayd serving ``directory``, socket-activated on TCP or unix."""
+
+    def __init__(self, directory: Path, *, unix_path: str | None = None) -> None:
+        self.directory = directory
+        self.port = 0 if unix_path else free_port()
+        self.unix_path = unix_path
+        listen = unix_path if unix_path else f"127.0.0.1:{self.port}"
+        self._proc = subprocess.Popen(
+            [SOCKET_ACTIVATE, "-l", listen, GATEWAYD, "-D", str(directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"unix:{self.unix_path}" if self.unix_path else f"http://127.0.0.1:{self.port}"
+
+    def _wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError("systemd-journal-gatewayd exited at start")
+            if self.unix_path:
+                if os.path.exists(self.unix_path):
+                    return
+            else:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise RuntimeError("systemd-journal-gatewayd did not start listening")
+
+    def get(self, path: str, accept: str = "text/plain") -> bytes:
+        """Ask gatewayd directly (TCP only): for tests that compare with the raw upstream."""
+        req = urllib.request.Request(f"{self.url}{path}", headers={"Accept": accept})
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
+            return bytes(resp.read())
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def tools_available() -> bool:
+    return all(
+        os.access(p, os.X_OK) for p in (GATEWAYD, JOURNAL_REMOTE)
+    ) and shutil.which(SOCKET_ACTIVATE) is not None
+
+
+@contextlib.contextmanager
+def gatewayd_over(directory: Path) -> Iterator[Gatewayd]:
+    gw = Gatewayd(directory)
+    try:
+        yield gw
+    finally:
+        gw.stop()

@@ -1,0 +1,62 @@
+"""Renderers turn verified, masked entries into bytes for one output format.
+
+Each renderer escapes for its own destination (terminal, JSON, SSE framing, HTML) and reads only
+the public attributes of an entry, so nothing internal (cursors, trusted fields) can leak through.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from ..entry import Entry
+from ..lifecycle import Status
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Renderer(Protocol):
+    content_type: str
+
+    def start(self, status: Status) -> bytes:
+        """Bytes before the first entry (a header line, the top of the page)."""
+
+    def entry(self, line: int, entry: Entry) -> bytes: ...
+
+    def status(self, status: Status) -> bytes:
+        """The status changed while streaming."""
+
+    def end(self, status: Status, reason: str | None) -> bytes:
+        """Last bytes; ``reason`` says why a follow stream stopped (None: the log simply ended)."""
+
+
+def iso_time(usec: int | None) -> str | None:
+    """ISO 8601 UTC with microseconds: ``2026-11-25T21:30:13.123456Z``."""
+    if usec is None:
+        return None
+    return (_EPOCH + timedelta(microseconds=usec)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def status_dict(status: Status) -> dict[str, object]:
+    return {
+        "unit": status.unit,
+        "state": status.state,
+        "result": status.result or None,
+        "exit_code": status.exit_code or None,
+        "exit_status": status.exit_status or None,
+        "started": iso_time(status.started_usec),
+        "finished": iso_time(status.finished_usec),
+        "duration": status.duration_seconds,
+        "description": status.describe(),
+    }
+
+
+END_REASONS = {
+    "finished": "the invocation finished",
+    "idle": "no new lines for too long",
+    "max-duration": "the stream reached its maximum duration",
+    "too-slow": "this reader fell too far behind",
+    "shutdown": "the server is shutting down",
+    "upstream": "the journal server stopped answering",
+    "truncated": "the journal server sent a malformed entry",
+}

@@ -1,0 +1,118 @@
+"""The log page, streamed: the header first, then the lines as they arrive.
+
+Every piece of log text goes through :func:`html.escape`; ANSI colours become classes from a fixed
+vocabulary (no inline ``style``, which the Content-Security-Policy forbids anyway).  The page works
+without JavaScript; ``app.js`` adds live lines, search, anchors and the time-zone switch.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..ansi import sanitize, to_spans
+from ..entry import Entry
+from ..lifecycle import Status
+from . import END_REASONS, iso_time
+
+#: Lines per block; each block is skipped by layout while off screen (``content-visibility``).
+CHUNK_LINES = 500
+
+
+def _badge(status: Status) -> str:
+    return escape(status.describe())
+
+
+def _duration(status: Status) -> str:
+    d = status.duration_seconds
+    if d is None:
+        return "running" if status.state == "running" else "unknown"
+    minutes, seconds = divmod(d, 60)
+    return f"{int(minutes)}m {seconds:04.1f}s" if minutes else f"{seconds:.1f}s"
+
+
+def _message_html(message: str) -> str:
+    parts = []
+    for classes, text in to_spans(message):
+        if classes:
+            parts.append(f'<span class="{classes}">{escape(text)}</span>')
+        else:
+            parts.append(escape(text))
+    return "".join(parts)
+
+
+class HtmlRenderer:
+    content_type = "text/html; charset=utf-8"
+
+    def __init__(self, invocation_id: str, css_url: str, js_url: str) -> None:
+        self._id = invocation_id
+        self._css = css_url
+        self._js = js_url
+        self._lines = 0
+
+    def start(self, status: Status) -> bytes:
+        unit = escape(status.unit or "unknown unit")
+        started = iso_time(status.started_usec) or ""
+        state = escape(status.state)
+        raw = f"{self._id}.txt"
+        return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>{unit} · {_badge(status)}</title>
+<link rel="stylesheet" href="{self._css}">
+<script src="{self._js}" defer></script>
+</head>
+<body data-state="{state}">
+<a class="skip" href="#log">Skip to log</a>
+<header class="top">
+<div class="title">
+<h1 class="unit">{unit}</h1>
+<span id="status" class="badge s-{state}" role="status" aria-live="polite">{_badge(status)}</span>
+</div>
+<dl class="meta">
+<div><dt>Started</dt><dd><time id="started" datetime="{started}">{started.replace("T", " ")[:19]}</time></dd></div>
+<div><dt>Duration</dt><dd id="duration">{_duration(status)}</dd></div>
+<div><dt>Invocation</dt><dd><code>{self._id}</code></dd></div>
+</dl>
+<nav class="tools" aria-label="Log tools">
+<label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
+<span id="matches" aria-live="polite"></span>
+<label class="check"><input id="filter" type="checkbox"> Only matches</label>
+<button id="wrap" type="button" aria-pressed="true">Wrap</button>
+<button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
+<a href="{raw}">Raw</a>
+<a href="{raw}" download="{raw}">Download</a>
+</nav>
+</header>
+<main id="log" aria-label="Log output">
+<div class="chunk">
+""".encode()
+
+    def entry(self, line: int, entry: Entry) -> bytes:
+        iso = iso_time(entry.realtime_usec) or ""
+        kind = " sys" if entry.lifecycle is not None else ""
+        sep = '</div>\n<div class="chunk">\n' if self._lines and self._lines % CHUNK_LINES == 0 else ""
+        self._lines += 1
+        return (
+            f'{sep}<div class="l p{entry.priority}{kind}" id="L{line}">'
+            f'<a class="n" href="#L{line}">{line}</a>'
+            f'<time datetime="{iso}">{iso[11:23]}</time>'
+            f'<span class="id">{escape(sanitize(entry.identifier))}</span>'
+            f'<span class="m">{_message_html(entry.message)}</span></div>\n'
+        ).encode()
+
+    def status(self, status: Status) -> bytes:
+        return b""
+
+    def end(self, status: Status, reason: str | None) -> bytes:
+        note = ""
+        if reason is not None and reason != "finished":
+            note = f'<p class="note">Log incomplete: {escape(END_REASONS.get(reason, reason))}.</p>'
+        empty = '<p class="note">No lines yet.</p>' if self._lines == 0 else ""
+        return (
+            f'</div>\n{empty}{note}</main>\n<footer><span id="live" aria-live="polite"></span></footer>'
+            "\n</body>\n</html>\n"
+        ).encode()

@@ -1,0 +1,93 @@
+"""Running the app for real: sockets, readiness, watchdog, idle exit and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+from aiohttp import web
+
+from .activation import Notifier, listen_sockets
+from .app import HUBS, METRICS, make_app
+from .logs import AccessLogger
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def _sites(runner: web.AppRunner, settings: Settings) -> list[str]:
+    sockets = listen_sockets()
+    where: list[str] = []
+    if sockets:
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+            where.append(f"activated fd {sock.fileno()} ({'unix' if sock.family == socket.AF_UNIX else 'tcp'})")
+        return where
+    listen = settings.listen
+    if listen.unix_path:
+        if os.path.exists(listen.unix_path):
+            os.unlink(listen.unix_path)
+        await web.UnixSite(runner, listen.unix_path).start()
+        os.chmod(listen.unix_path, listen.unix_mode)
+        return [f"unix:{listen.unix_path}"]
+    await web.TCPSite(runner, listen.host, listen.port, reuse_address=True).start()
+    return [f"http://{listen.host}:{listen.port}"]
+
+
+async def serve(settings: Settings) -> None:
+    notifier = Notifier()
+    app = make_app(settings)
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log_class=AccessLogger,
+        access_log=logging.getLogger("journal_proxy.access"),
+        shutdown_timeout=settings.timeouts.shutdown,
+        max_line_size=8190,
+        max_field_size=8190,
+    )
+    await runner.setup()
+    where = await _sites(runner, settings)
+    log.info("serving on %s, upstream %s", ", ".join(where), settings.upstream.url)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def housekeeping() -> None:
+        idle_since = loop.time()
+        tick = min(5.0, notifier.watchdog_interval or 5.0, settings.exit_idle_after or 5.0)
+        while True:
+            server = runner.server
+            connections = len(server.connections) if server is not None else 0
+            metrics = app[METRICS]
+            hubs = app[HUBS] if HUBS in app else None
+            notifier.send(
+                f"STATUS=serving: {connections} connections, {metrics.active_streams} streams, "
+                f"{len(hubs) if hubs else 0} followed invocations"
+            )
+            if notifier.watchdog_interval:
+                notifier.send("WATCHDOG=1")
+            if connections:
+                idle_since = loop.time()
+            elif settings.exit_idle_after and loop.time() - idle_since >= settings.exit_idle_after:
+                log.info("idle for %.0fs, exiting until the next connection", settings.exit_idle_after)
+                stop.set()
+                return
+            await asyncio.sleep(tick)
+
+    notifier.send("READY=1", "STATUS=serving")
+    keeper = asyncio.create_task(housekeeping())
+    try:
+        await stop.wait()
+    finally:
+        notifier.send("STOPPING=1", "STATUS=shutting down")
+        keeper.cancel()
+        log.info("shutting down")
+        await runner.cleanup()
+        notifier.close()
+        log.info("stopped")

@@ -1,0 +1,309 @@
+"""Settings: loose input (TOML file, command-line flags) checked once into frozen dataclasses.
+
+Everything downstream trusts a :class:`Settings`; nothing downstream re-validates it.  Every error
+names the setting, so ``journal-proxy serve`` can stop with one clear line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .mask import Masker, load_literals
+
+DEFAULT_UPSTREAM = "http://127.0.0.1:19531"
+DEFAULT_LISTEN = "127.0.0.1:8080"
+
+# A systemd unit name, optionally with glob characters: letters, digits, ":-_.\@" plus "*?[]".
+_UNIT_PATTERN_RE = re.compile(r"[A-Za-z0-9:_.\\@*?\[\]-]{1,256}", re.ASCII)
+_UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".mount", ".scope", ".target")
+# Journal field names: upper case, digits, underscore; user fields cannot start with "_".
+_PUBLIC_FIELD_RE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,63}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPins:
+    """The units whose logs may be served.  Globs are allowed; matching is case-sensitive."""
+
+    patterns: tuple[str, ...]
+
+    def matches(self, unit: str) -> bool:
+        return any(fnmatchcase(unit, p) for p in self.patterns)
+
+    @property
+    def exact_names(self) -> tuple[str, ...] | None:
+        """The names, if none is a glob: then gatewayd can filter by unit for us too."""
+        if any(ch in p for p in self.patterns for ch in "*?["):
+            return None
+        return self.patterns
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """Where one gatewayd listens: ``http://host:port``, ``https://...`` or ``unix:/path``."""
+
+    url: str
+    name: str = ""
+    unix_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    trust: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return "http://localhost" if self.unix_path else self.url.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Where the proxy listens when not socket-activated."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    unix_path: str | None = None
+    unix_mode: int = 0o660
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    upstream_connect: float = 3.0
+    upstream_headers: float = 5.0
+    upstream_read: float = 30.0
+    follow_idle: float = 600.0
+    follow_max: float = 3600.0
+    finish_grace: float = 3.0
+    shutdown: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_entry_bytes: int = 4 << 20
+    max_message_chars: int = 64 * 1024
+    viewer_buffer: int = 4096
+    lifecycle_entries: int = 256
+    max_streams: int = 512
+    max_streams_per_client: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    units: UnitPins
+    upstream: Upstream = field(default_factory=lambda: parse_upstream(DEFAULT_UPSTREAM))
+    listen: Listen = field(default_factory=Listen)
+    public_fields: tuple[str, ...] = ()
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
+    exit_idle_after: float | None = None
+    public_base_url: str = ""
+    masker: Masker = field(default_factory=Masker.build)
+    metrics: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+
+
+def parse_units(values: object) -> UnitPins:
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list | tuple) or not values:
+        raise ConfigError("unit: at least one unit is required (pinning is not optional)")
+    patterns: list[str] = []
+    for v in values:
+        if not isinstance(v, str) or not _UNIT_PATTERN_RE.fullmatch(v):
+            raise ConfigError(f"unit: {v!r} is not a unit name or glob")
+        if not v.endswith(_UNIT_SUFFIXES) and not v.endswith("*"):
+            raise ConfigError(f"unit: {v!r} has no unit type suffix such as .service")
+        if v.strip("*?") == "" or v in ("*", "*.service"):
+            raise ConfigError(f"unit: {v!r} would match every unit")
+        patterns.append(v)
+    return UnitPins(tuple(patterns))
+
+
+def parse_upstream(value: object, name: str = "") -> Upstream:
+    if not isinstance(value, str) or not value:
+        raise ConfigError("upstream: expected a URL such as http://127.0.0.1:19531")
+    if value.startswith("unix:"):
+        path = value[len("unix:") :]
+        if not path.startswith("/"):
+            raise ConfigError("upstream: unix socket path must be absolute")
+        return Upstream(url=value, name=name, unix_path=path)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"upstream: {value!r} is not http://, https:// or unix:")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"upstream: {value!r} must be scheme://host:port only")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"upstream: {value!r} has an invalid port") from exc
+    return Upstream(url=value.rstrip("/"), name=name)
+
+
+def parse_listen(value: object, mode: object = None) -> Listen:
+    if not isinstance(value, str) or not value:
+        raise ConfigError("listen: expected HOST:PORT or unix:/path")
+    unix_mode = 0o660
+    if mode is not None:
+        if isinstance(mode, str) and re.fullmatch(r"0?[0-7]{3}", mode):
+            unix_mode = int(mode, 8)
+        else:
+            raise ConfigError("listen_mode: expected an octal mode such as 660")
+    if value.startswith("unix:"):
+        path = value[len("unix:") :]
+        if not path.startswith("/"):
+            raise ConfigError("listen: unix socket path must be absolute")
+        return Listen(unix_path=path, unix_mode=unix_mode)
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isascii() or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"listen: {value!r} is not HOST:PORT")
+    host = host.strip("[]") or "127.0.0.1"
+    return Listen(host=host, port=int(port))
+
+
+def _positive(name: str, value: object, *, integer: bool = False) -> Any:
+    ok_type = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, ok_type) or value <= 0:
+        raise ConfigError(f"{name}: expected a positive {'integer' if integer else 'number'}")
+    return value
+
+
+def _section(raw: Mapping[str, object], name: str) -> Mapping[str, object]:
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name}: expected a table")
+    return value
+
+
+def _dataclass_from(cls: type[Any], section: str, raw: Mapping[str, object], ints: bool) -> Any:
+    known = {f for f in cls.__dataclass_fields__}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{section}.{key}: unknown setting")
+        values[key] = _positive(f"{section}.{key}", value, integer=ints)
+    return cls(**values)
+
+
+_TOP_LEVEL = {
+    "unit",
+    "upstream",
+    "listen",
+    "listen_mode",
+    "public_fields",
+    "timeouts",
+    "limits",
+    "exit_idle_after",
+    "public_base_url",
+    "mask",
+    "metrics",
+    "trusted_proxies",
+    "upstream_tls",
+}
+
+
+def parse_mask(raw: Mapping[str, object], max_chars: int) -> Masker:
+    for key in raw:
+        if key not in ("builtin", "patterns", "secrets_file"):
+            raise ConfigError(f"mask.{key}: unknown setting")
+    builtin = raw.get("builtin", True)
+    if not isinstance(builtin, bool):
+        raise ConfigError("mask.builtin: expected true or false")
+    patterns = raw.get("patterns", {})
+    if not isinstance(patterns, Mapping) or not all(
+        isinstance(v, str) for v in patterns.values()
+    ):
+        raise ConfigError("mask.patterns: expected a table of name = \"regex\"")
+    secrets_file = raw.get("secrets_file")
+    if secrets_file is not None and not isinstance(secrets_file, str):
+        raise ConfigError("mask.secrets_file: expected a path")
+    return Masker.build(
+        builtin=builtin,
+        patterns=[(str(k), str(v)) for k, v in patterns.items()],
+        literals=load_literals(secrets_file) if secrets_file else (),
+        max_chars=max_chars,
+    )
+
+
+def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
+    """Check a merged mapping of settings (TOML keys) and build :class:`Settings`."""
+    for key in raw:
+        if key not in _TOP_LEVEL:
+            raise ConfigError(f"{key}: unknown setting")
+    units = parse_units(raw.get("unit"))
+    upstream = parse_upstream(raw.get("upstream", DEFAULT_UPSTREAM))
+    tls = _section(raw, "upstream_tls")
+    for key, value in tls.items():
+        if key not in ("client_cert", "client_key", "trust"):
+            raise ConfigError(f"upstream_tls.{key}: unknown setting")
+        if not isinstance(value, str) or not Path(value).is_file():
+            raise ConfigError(f"upstream_tls.{key}: {value!r} is not a readable file")
+    if tls:
+        if not upstream.url.startswith("https://"):
+            raise ConfigError("upstream_tls: only for an https:// upstream")
+        upstream = replace(
+            upstream,
+            client_cert=_opt_str(tls.get("client_cert")),
+            client_key=_opt_str(tls.get("client_key")),
+            trust=_opt_str(tls.get("trust")),
+        )
+    listen = parse_listen(raw.get("listen", DEFAULT_LISTEN), raw.get("listen_mode"))
+    fields = raw.get("public_fields", [])
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise ConfigError("public_fields: expected a list of field names")
+    for f in fields:
+        if not _PUBLIC_FIELD_RE.fullmatch(f):
+            raise ConfigError(
+                f"public_fields: {f!r} is not a user field name (trusted _FIELDS are never public)"
+            )
+    exit_idle = raw.get("exit_idle_after")
+    base_url = raw.get("public_base_url", "")
+    if not isinstance(base_url, str) or (base_url and not base_url.startswith("https://")):
+        if base_url and isinstance(base_url, str) and base_url.startswith("http://"):
+            pass  # allowed for local setups; the README says to use https
+        else:
+            raise ConfigError("public_base_url: expected an https:// URL")
+    limits = _dataclass_from(Limits, "limits", _section(raw, "limits"), ints=True)
+    metrics = raw.get("metrics", False)
+    if not isinstance(metrics, bool):
+        raise ConfigError("metrics: expected true or false")
+    proxies = raw.get("trusted_proxies", [])
+    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+        raise ConfigError("trusted_proxies: expected a list of addresses")
+    for p in proxies:
+        try:
+            ipaddress.ip_network(p, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"trusted_proxies: {p!r} is not an address or network") from exc
+    return Settings(
+        units=units,
+        upstream=upstream,
+        listen=listen,
+        public_fields=tuple(fields),
+        timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),
+        limits=limits,
+        exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
+        public_base_url=base_url.rstrip("/"),
+        masker=parse_mask(_section(raw, "mask"), limits.max_message_chars),
+        metrics=metrics,
+        trusted_proxies=tuple(proxies),
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def load_config_file(path: str) -> dict[str, object]:
+    try:
+        with Path(path).open("rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from exc

@@ -1,0 +1,237 @@
+// journal-proxy log page. Log text is only ever set with textContent, never as HTML.
+"use strict";
+(function () {
+  const log = document.getElementById("log");
+  const body = document.body;
+  const statusEl = document.getElementById("status");
+  const liveEl = document.getElementById("live");
+  const CLASS_OK = /^[a-z0-9 ]*$/;
+  let lastLine = 0;
+  let chunk = log.querySelector(".chunk:last-of-type");
+  let chunkLines = 0;
+  let localTime = localStorage.getItem("jp-tz") === "local";
+
+  function lines() { return log.getElementsByClassName("l"); }
+  function lineNo(el) { return parseInt(el.id.slice(1), 10); }
+  (function countExisting() {
+    const all = lines();
+    if (all.length) lastLine = lineNo(all[all.length - 1]);
+    if (chunk) chunkLines = chunk.getElementsByClassName("l").length;
+  })();
+
+  // ---- time zone -------------------------------------------------------------------------
+  const pad = (n, w) => String(n).padStart(w || 2, "0");
+  function formatTime(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return "";
+    const ms = pad(d.getMilliseconds(), 3);
+    if (!localTime) return iso.slice(11, 23);
+    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + ms;
+  }
+  function applyTimeZone(root) {
+    for (const t of (root || log).getElementsByTagName("time")) t.textContent = formatTime(t.dateTime);
+    const tz = document.getElementById("tz");
+    tz.textContent = localTime ? "Local" : "UTC";
+    tz.setAttribute("aria-pressed", String(localTime));
+    const started = document.getElementById("started");
+    if (started && started.dateTime) {
+      const d = new Date(started.dateTime);
+      started.textContent = localTime ? d.toLocaleString() : started.dateTime.replace("T", " ").slice(0, 19) + " UTC";
+    }
+  }
+  document.getElementById("tz").addEventListener("click", function () {
+    localTime = !localTime;
+    localStorage.setItem("jp-tz", localTime ? "local" : "utc");
+    applyTimeZone();
+  });
+
+  // ---- wrap ----------------------------------------------------------------------------
+  const wrapBtn = document.getElementById("wrap");
+  wrapBtn.addEventListener("click", function () {
+    const nowrap = body.classList.toggle("nowrap");
+    wrapBtn.setAttribute("aria-pressed", String(!nowrap));
+  });
+
+  // ---- anchors: #L42 and #L10-L20 ---------------------------------------------------------
+  let copyBtn = null;
+  function clearHighlight() {
+    for (const el of Array.from(log.getElementsByClassName("hl"))) el.classList.remove("hl");
+    if (copyBtn) { copyBtn.remove(); copyBtn = null; }
+  }
+  function parseHash() {
+    const m = /^#L(\d+)(?:-L(\d+))?$/.exec(location.hash);
+    if (!m) return null;
+    let a = parseInt(m[1], 10), b = m[2] ? parseInt(m[2], 10) : a;
+    if (b < a) [a, b] = [b, a];
+    return [a, b];
+  }
+  function highlight(scroll) {
+    clearHighlight();
+    const range = parseHash();
+    if (!range) return;
+    const first = document.getElementById("L" + range[0]);
+    if (!first) return;
+    for (let n = range[0]; n <= range[1] && n - range[0] < 100000; n++) {
+      const el = document.getElementById("L" + n);
+      if (el) el.classList.add("hl");
+    }
+    copyBtn = document.createElement("button");
+    copyBtn.type = "button";
+    copyBtn.className = "copy";
+    copyBtn.textContent = "Copy link";
+    copyBtn.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      navigator.clipboard.writeText(location.href).then(
+        () => { copyBtn.textContent = "Copied"; },
+        () => { copyBtn.textContent = "Copy failed"; });
+    });
+    first.querySelector(".m").appendChild(copyBtn);
+    if (scroll) first.scrollIntoView({ block: "center" });
+  }
+  let anchorLine = null;
+  log.addEventListener("click", function (ev) {
+    const a = ev.target.closest("a.n");
+    if (!a) return;
+    ev.preventDefault();
+    const n = lineNo(a.parentElement);
+    const hash = ev.shiftKey && anchorLine ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
+    if (!ev.shiftKey) anchorLine = n;
+    history.replaceState(null, "", hash);
+    highlight(false);
+  });
+  window.addEventListener("hashchange", () => highlight(true));
+
+  // ---- search --------------------------------------------------------------------------
+  const search = document.getElementById("search");
+  const matches = document.getElementById("matches");
+  const filter = document.getElementById("filter");
+  let searchTimer = 0;
+  function matchLine(el, q) {
+    const hit = q !== "" && el.querySelector(".m").textContent.toLowerCase().includes(q);
+    el.classList.toggle("hit", hit);
+    return hit;
+  }
+  function runSearch() {
+    const q = search.value.trim().toLowerCase();
+    let count = 0;
+    for (const el of lines()) if (matchLine(el, q)) count++;
+    matches.textContent = q ? count + (count === 1 ? " match" : " matches") : "";
+    body.classList.toggle("filtering", q !== "" && filter.checked);
+    if (q && count) {
+      const first = log.querySelector(".l.hit");
+      if (first) first.scrollIntoView({ block: "center" });
+    }
+  }
+  search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
+  filter.addEventListener("change", runSearch);
+
+  // ---- live lines (fetch + SSE parsing, so Last-Event-ID is sent from the start) -----------
+  function atBottom() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 40; }
+  function makeLine(e) {
+    const div = document.createElement("div");
+    const prio = Number.isInteger(e.priority) && e.priority >= 0 && e.priority <= 7 ? e.priority : 6;
+    div.className = "l p" + prio + (e.system === true ? " sys" : "");
+    div.id = "L" + e.line;
+    const a = document.createElement("a");
+    a.className = "n"; a.href = "#L" + e.line; a.textContent = String(e.line);
+    const t = document.createElement("time");
+    t.dateTime = e.time; t.textContent = formatTime(e.time);
+    const id = document.createElement("span");
+    id.className = "id"; id.textContent = e.identifier;
+    const m = document.createElement("span");
+    m.className = "m";
+    for (const [cls, text] of e.spans || [["", e.message]]) {
+      if (cls && CLASS_OK.test(cls)) {
+        const s = document.createElement("span");
+        s.className = cls; s.textContent = text; m.appendChild(s);
+      } else {
+        m.appendChild(document.createTextNode(text));
+      }
+    }
+    div.append(a, t, id, m);
+    return div;
+  }
+  function appendEntry(e) {
+    if (!Number.isInteger(e.line) || e.line <= lastLine) return;  // never a duplicate
+    const follow = atBottom();
+    if (!chunk || chunkLines >= 500) {
+      chunk = document.createElement("div"); chunk.className = "chunk"; log.appendChild(chunk); chunkLines = 0;
+    }
+    const el = makeLine(e);
+    chunk.appendChild(el);
+    chunkLines++;
+    lastLine = e.line;
+    const q = search.value.trim().toLowerCase();
+    if (q && matchLine(el, q)) matches.textContent = log.getElementsByClassName("hit").length + " matches";
+    for (const note of log.querySelectorAll(":scope > .note")) note.remove();
+    if (follow) window.scrollTo(0, document.body.scrollHeight);
+  }
+  function setStatus(s) {
+    body.dataset.state = s.state;
+    statusEl.className = "badge s-" + s.state;
+    statusEl.textContent = s.description;
+    document.title = (s.unit || "log") + " · " + s.description;
+    const dur = document.getElementById("duration");
+    if (s.duration != null) dur.textContent = s.duration >= 60 ? Math.floor(s.duration / 60) + "m " + (s.duration % 60).toFixed(1) + "s" : s.duration.toFixed(1) + "s";
+  }
+  let stopped = false;
+  function handleEvent(type, data, id) {
+    let obj;
+    try { obj = JSON.parse(data); } catch (e) { return; }
+    if (type === "status") setStatus(obj);
+    else if (type === "end") {
+      setStatus(obj.status);
+      stopped = true;
+      liveEl.textContent = obj.reason === "finished" ? "Finished." : "Live updates stopped: " + obj.reason + ".";
+    } else if (type === "message") appendEntry(obj);
+  }
+  async function follow() {
+    let delay = 1000;
+    while (!stopped) {
+      liveEl.textContent = "Live";
+      try {
+        const resp = await fetch(location.pathname, {
+          headers: { "Accept": "text/event-stream", "Last-Event-ID": String(lastLine) },
+          cache: "no-store", credentials: "same-origin",
+        });
+        if (!resp.ok || !resp.body) throw new Error("HTTP " + resp.status);
+        delay = 1000;
+        const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = "", type = "message", data = [], id = null;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            let line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+            if (line.endsWith("\r")) line = line.slice(0, -1);
+            if (line === "") {
+              if (data.length) handleEvent(type, data.join("\n"), id);
+              type = "message"; data = []; id = null;
+            } else if (line.startsWith(":")) {
+              continue;
+            } else {
+              const c = line.indexOf(":");
+              const field = c < 0 ? line : line.slice(0, c);
+              const val = c < 0 ? "" : line.slice(c + 1).replace(/^ /, "");
+              if (field === "event") type = val;
+              else if (field === "data") data.push(val);
+              else if (field === "id") id = val;
+            }
+          }
+        }
+      } catch (e) {
+        // fall through to reconnect
+      }
+      if (stopped) break;
+      liveEl.textContent = "Reconnecting…";
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 15000);
+    }
+  }
+
+  applyTimeZone();
+  highlight(true);
+  if (body.dataset.state === "running") follow();
+})();

@@ -1,0 +1,81 @@
+"""Decides, for every entry gatewayd sends, whether it really belongs to the requested link.
+
+gatewayd already filters by our matches, but the proxy does not rely on that: every entry is
+checked again here against the invocation ID and the pinned units, using trusted (``_``-prefixed)
+fields that only journald can write.  Anything else is dropped and counted by the caller.
+"""
+
+from __future__ import annotations
+
+from .entry import Entry
+from .export_format import RawEntry
+from .ids import InvocationId
+from .lifecycle import parse_event
+from .settings import UnitPins
+
+_PRIORITIES = {str(n).encode(): n for n in range(8)}
+
+
+def _text(value: bytes | None) -> str:
+    return "" if value is None else value.decode("utf-8", "replace")
+
+
+def _seqnum(cursor: str) -> int:
+    for part in cursor.split(";"):
+        if part.startswith("i="):
+            try:
+                return int(part[2:], 16)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _build(raw: RawEntry, unit: str, lifecycle_source: bool, public_fields: tuple[str, ...]) -> Entry:
+    f = raw.fields
+    try:
+        realtime = int(f.get("__REALTIME_TIMESTAMP", b"0"))
+    except ValueError:
+        realtime = 0
+    cursor = _text(f.get("__CURSOR"))
+    return Entry(
+        realtime_usec=realtime,
+        seqnum=_seqnum(cursor),
+        priority=_PRIORITIES.get(f.get("PRIORITY", b""), 6),
+        identifier=_text(f.get("SYSLOG_IDENTIFIER")) or ("systemd" if lifecycle_source else unit),
+        message=_text(f.get("MESSAGE")),
+        unit=unit,
+        extra=tuple((name, _text(f[name])) for name in public_fields if name in f),
+        lifecycle=parse_event(f.get("MESSAGE_ID"), f, unit) if lifecycle_source else None,
+        cursor=cursor,
+    )
+
+
+def verify_unit_entry(
+    raw: RawEntry, invocation_id: InvocationId, pins: UnitPins, public_fields: tuple[str, ...]
+) -> Entry | None:
+    """An entry written by the unit's own processes: trusted invocation ID and unit must match."""
+    if raw.repeated & {"_SYSTEMD_INVOCATION_ID", "_SYSTEMD_UNIT"}:
+        return None
+    if raw.fields.get("_SYSTEMD_INVOCATION_ID") != invocation_id.encode():
+        return None
+    unit = _text(raw.fields.get("_SYSTEMD_UNIT"))
+    if not pins.matches(unit):
+        return None
+    return _build(raw, unit, False, public_fields)
+
+
+def verify_lifecycle_entry(
+    raw: RawEntry, invocation_id: InvocationId, pins: UnitPins, public_fields: tuple[str, ...]
+) -> Entry | None:
+    """A line systemd (PID 1) wrote about the unit.  ``UNIT=``/``INVOCATION_ID=`` are user fields
+    any process can write, so only the trusted ``_PID=1`` makes such a line systemd's."""
+    if raw.repeated & {"_PID", "INVOCATION_ID", "UNIT"}:
+        return None
+    if raw.fields.get("_PID") != b"1":
+        return None
+    if raw.fields.get("INVOCATION_ID") != invocation_id.encode():
+        return None
+    unit = _text(raw.fields.get("UNIT"))
+    if not pins.matches(unit):
+        return None
+    return _build(raw, unit, True, public_fields)
