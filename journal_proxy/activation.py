@@ -6,6 +6,7 @@ few environment variables are all they need.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -62,10 +63,9 @@ class Notifier:
     def send(self, *lines: str) -> None:
         if self._sock is None or self._address is None:
             return
-        try:
+        # Best effort: systemd may have gone away, or its socket may be full.
+        with contextlib.suppress(OSError):
             self._sock.sendto("\n".join(lines).encode(), self._address)
-        except OSError:
-            pass  # systemd went away or the socket is full; notification is best effort
 
     def close(self) -> None:
         if self._sock is not None:

@@ -222,11 +222,10 @@ async def _serve_follow(
         last = max(last, sub.base_line)
         try:
             async with asyncio.timeout(settings.timeouts.follow_max):
-                items = sub.items()
                 while True:
                     try:
                         async with asyncio.timeout(SSE_KEEPALIVE):
-                            item = await anext(items)
+                            item = await sub.get()
                     except TimeoutError:
                         if isinstance(renderer, SseRenderer):
                             await resp.write(b": keep-alive\n\n")

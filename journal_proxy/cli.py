@@ -89,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             value = args.invocation or os.environ.get("INVOCATION_ID", "")
             invocation_id = parse_invocation_id(value)
             if invocation_id is None:
-                print("journal-proxy: invocation ID must be 32 lowercase hex digits", file=sys.stderr)
+                print(
+                    "journal-proxy: invocation ID must be 32 lowercase hex digits", file=sys.stderr
+                )
                 return 2
             print(f"{args.log_base.rstrip('/')}/{invocation_id}")
             return 0

@@ -35,8 +35,8 @@ def build_demo(directory: Path) -> tuple[str, str, str, lj.LiveJournal, lj.Clock
         (f"{B}==> Publishing{X}", 6),
         (f"{G}Deployed 9e0d7c1 to production{X}", 5),
     ]
-    export = lj.starting(clock, UNIT, ok) + _script(clock, ok, steps_ok) + lj.succeeded(
-        clock, UNIT, ok
+    export = (
+        lj.starting(clock, UNIT, ok) + _script(clock, ok, steps_ok) + lj.succeeded(clock, UNIT, ok)
     )
     clock.tick(60 * 10**6)
     steps_bad = [
@@ -44,12 +44,15 @@ def build_demo(directory: Path) -> tuple[str, str, str, lj.LiveJournal, lj.Clock
         (f"{B}==> Running tests{X}", 6),
         ("test_homepage ... ok", 6),
         (f"test_checkout ... {R}FAILED{X}", 3),
-        ("Traceback (most recent call last):\n  File \"tests.py\", line 12, in test_checkout\n"
-         "    assert total == 42\nAssertionError", 3),
+        (
+            'Traceback (most recent call last):\n  File "tests.py", line 12, in test_checkout\n'
+            "    assert total == 42\nAssertionError",
+            3,
+        ),
         (f"{R}error:{X} tests failed, not deploying", 3),
     ]
-    export += lj.starting(clock, UNIT, bad) + _script(clock, bad, steps_bad) + lj.failed(
-        clock, UNIT, bad
+    export += (
+        lj.starting(clock, UNIT, bad) + _script(clock, bad, steps_bad) + lj.failed(clock, UNIT, bad)
     )
     lj.write_journal(directory, "history", export)
     clock.usec = max(clock.usec, lj.now_usec())
@@ -73,7 +76,9 @@ async def run_demo(listen: str) -> None:
         directory = Path(tmp) / "journal"
         ok, bad, live, running, clock = build_demo(directory)
         gatewayd = lj.Gatewayd(directory)
-        settings = settings_from_mapping({"unit": [UNIT], "upstream": gatewayd.url, "listen": listen})
+        settings = settings_from_mapping(
+            {"unit": [UNIT], "upstream": gatewayd.url, "listen": listen}
+        )
         base = f"http://{settings.listen.host}:{settings.listen.port}/logs"
         print(f"gatewayd (real) serving the demo journal on {gatewayd.url}")
         print(f"succeeded: {base}/{ok}")

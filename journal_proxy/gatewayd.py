@@ -47,7 +47,9 @@ class GatewaydClient:
         self._session = aiohttp.ClientSession(
             connector=_connector(upstream),
             timeout=aiohttp.ClientTimeout(
-                total=None, connect=timeouts.upstream_connect, sock_connect=timeouts.upstream_connect
+                total=None,
+                connect=timeouts.upstream_connect,
+                sock_connect=timeouts.upstream_connect,
             ),
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding"),

@@ -42,7 +42,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--deployment-file", help="file holding the deployment ID")
     p.add_argument("--state", required=True, help="success, failure, in_progress, ... or auto")
     p.add_argument("--log-base", required=True, help="e.g. https://deploy.example.com/logs")
-    p.add_argument("--invocation", help="invocation ID when neither MONITOR_ nor INVOCATION_ID is set")
+    p.add_argument(
+        "--invocation", help="invocation ID when neither MONITOR_ nor INVOCATION_ID is set"
+    )
     p.add_argument("--environment-url", help="the deployed site's URL")
     p.add_argument("--description", help="override the description made from the unit's result")
     p.add_argument("--token-file", help="file holding the token")
@@ -84,7 +86,9 @@ def pick_state(state: str, env: Mapping[str, str]) -> str:
     if state == "auto":
         result = env.get("MONITOR_SERVICE_RESULT")
         if not result:
-            raise NotifyError("--state auto needs MONITOR_SERVICE_RESULT (run from OnSuccess=/OnFailure=)")
+            raise NotifyError(
+                "--state auto needs MONITOR_SERVICE_RESULT (run from OnSuccess=/OnFailure=)"
+            )
         return "success" if result == "success" else "failure"
     if state not in STATES:
         raise NotifyError(f"--state must be auto or one of {', '.join(STATES)}")
@@ -119,7 +123,9 @@ def read_deployment(args: argparse.Namespace, env: Mapping[str, str]) -> str:
             raise NotifyError(f"cannot read --deployment-file: {exc.strerror}") from exc
     value = value or env.get("DEPLOYMENT_ID", "")
     if not _DEPLOYMENT_RE.fullmatch(value or ""):
-        raise NotifyError("deployment ID must be a number (--deployment, --deployment-file, $DEPLOYMENT_ID)")
+        raise NotifyError(
+            "deployment ID must be a number (--deployment, --deployment-file, $DEPLOYMENT_ID)"
+        )
     return str(value)
 
 
@@ -130,13 +136,21 @@ def build_request(args: argparse.Namespace, env: Mapping[str, str]) -> StatusReq
     state = pick_state(args.state, env)
     invocation_id = invocation_from(env, args.invocation)
     body = {"state": state, "log_url": f"{args.log_base.rstrip('/')}/{invocation_id}"}
-    description = args.description or describe_result(env) or {
-        "in_progress": "deploying", "queued": "queued", "pending": "pending",
-    }.get(state, "")
+    description = (
+        args.description
+        or describe_result(env)
+        or {
+            "in_progress": "deploying",
+            "queued": "queued",
+            "pending": "pending",
+        }.get(state, "")
+    )
     if description:
         body["description"] = description[:140]
     if args.environment_url:
         body["environment_url"] = args.environment_url
+    if not args.api_url.startswith(("https://", "http://")):
+        raise NotifyError("--api-url must be an https:// URL")
     url = f"{args.api_url.rstrip('/')}/repos/{args.repo}/deployments/{deployment}/statuses"
     return StatusRequest(url, body)
 
@@ -160,18 +174,25 @@ def post(request: StatusRequest, token: str, retries: int, delay: float) -> dict
     }
     attempt = 0
     while True:
-        req = urllib.request.Request(request.url, data=data, headers=headers, method="POST")
+        req = urllib.request.Request(  # noqa: S310 - the URL was checked to be http(s)
+            request.url, data=data, headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(req, timeout=15) as resp:  # noqa: S310 - https or test URL
                 result: dict[str, object] = json.loads(resp.read() or b"{}")
                 return result
         except urllib.error.HTTPError as exc:
             if exc.code < 500:
-                hint = {401: "bad or expired token", 403: "token lacks permission or rate limited",
-                        404: "unknown repository or deployment (or the token cannot see it)",
-                        422: "GitHub rejected the status"}.get(exc.code, "request refused")
+                hint = {
+                    401: "bad or expired token",
+                    403: "token lacks permission or rate limited",
+                    404: "unknown repository or deployment (or the token cannot see it)",
+                    422: "GitHub rejected the status",
+                }.get(exc.code, "request refused")
                 detail = _message(exc)
-                raise NotifyError(f"GitHub answered {exc.code}: {hint}" + (f" ({detail})" if detail else "")) from None
+                raise NotifyError(
+                    f"GitHub answered {exc.code}: {hint}" + (f" ({detail})" if detail else "")
+                ) from None
             failure = f"GitHub answered {exc.code}"
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -191,5 +212,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     except NotifyError as exc:
         print(f"journal-proxy notify-github: {exc}", file=sys.stderr)
         return 1
-    print(f"posted {request.body['state']} for deployment status {result.get('id', '?')}: {request.body['log_url']}")
+    print(
+        f"posted {request.body['state']} for deployment status {result.get('id', '?')}: {request.body['log_url']}"
+    )
     return 0

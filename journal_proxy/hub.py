@@ -19,7 +19,7 @@ import heapq
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -77,14 +77,17 @@ class Subscription:
             self._items.append(item)
         self._wakeup.set()
 
-    async def items(self) -> AsyncIterator[Item]:
-        """Yield queued items until the hub ends or this viewer is dropped."""
+    async def get(self) -> Item:
+        """The next item; an :class:`Ended` once the hub ends or this viewer is dropped.
+
+        A plain coroutine rather than an async generator, so a caller's timeout (keep-alives)
+        cancels only the wait, never the subscription.
+        """
         while True:
-            while self._items:
-                yield self._items.popleft()
+            if self._items:
+                return self._items.popleft()
             if self._ended is not None:
-                yield self._ended
-                return
+                return self._ended
             self._wakeup.clear()
             await self._wakeup.wait()
 
@@ -220,14 +223,17 @@ class FollowHub:
         return last_unit, last_lifecycle
 
     async def _pump(
-        self, source: int, stream: AsyncIterator[Entry], out: asyncio.Queue[tuple[int, object]]
+        self,
+        source: int,
+        stream: AsyncGenerator[Entry, None],
+        out: asyncio.Queue[tuple[int, object]],
     ) -> None:
         try:
-            async with aclosing(stream):  # type: ignore[type-var]
+            async with aclosing(stream):
                 async for entry in stream:
                     await out.put((source, entry))
             await out.put((source, None))
-        except Exception as exc:  # noqa: BLE001 - handed to the hub task, which decides
+        except Exception as exc:
             await out.put((source, exc))
 
     async def _live(self, unit_cursor: str | None, lifecycle_cursor: str | None) -> None:
@@ -235,12 +241,20 @@ class FollowHub:
         queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue(maxsize=1024)
         streams = (
             verified_entries(
-                self._client, q, q.unit_matches(), verify_unit_entry,
-                follow=True, after_cursor=unit_cursor,
+                self._client,
+                q,
+                q.unit_matches(),
+                verify_unit_entry,
+                follow=True,
+                after_cursor=unit_cursor,
             ),
             verified_entries(
-                self._client, q, q.lifecycle_matches(), verify_lifecycle_entry,
-                follow=True, after_cursor=lifecycle_cursor,
+                self._client,
+                q,
+                q.lifecycle_matches(),
+                verify_lifecycle_entry,
+                follow=True,
+                after_cursor=lifecycle_cursor,
             ),
         )
         pumps = [asyncio.create_task(self._pump(i, s, queue)) for i, s in enumerate(streams)]
@@ -299,8 +313,11 @@ class FollowHub:
             while pending:
                 key, _, arrived, source, entry = pending[0]
                 other = newest[1 - source]
-                if not (done[1 - source] or (other is not None and other >= key)
-                        or now - arrived >= HOLD_BACK):
+                if not (
+                    done[1 - source]
+                    or (other is not None and other >= key)
+                    or now - arrived >= HOLD_BACK
+                ):
                     break
                 heapq.heappop(pending)
                 last_new = now

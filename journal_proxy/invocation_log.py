@@ -12,7 +12,7 @@ the first byte is sent; the first is streamed and the two are merged by time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -65,7 +65,7 @@ async def verified_entries(
     *,
     follow: bool = False,
     after_cursor: str | None = None,
-) -> AsyncIterator[Entry]:
+) -> AsyncGenerator[Entry, None]:
     """Stream entries from gatewayd, parsed incrementally and each one verified.
 
     With ``after_cursor``, gatewayd is asked to skip the cursor's entry, but when that entry is
@@ -115,7 +115,7 @@ def initial_status(lifecycle: Sequence[Entry], first: Entry | None) -> Status:
 class InvocationLog:
     """An open, ordered log.  ``status`` is known before iterating; iterate once."""
 
-    def __init__(self, status: Status, numbered: AsyncIterator[NumberedEntry]) -> None:
+    def __init__(self, status: Status, numbered: AsyncGenerator[NumberedEntry, None]) -> None:
         self.status = status
         self._numbered = numbered
 
@@ -123,7 +123,7 @@ class InvocationLog:
         return self._numbered
 
     async def aclose(self) -> None:
-        await self._numbered.aclose()  # type: ignore[attr-defined]
+        await self._numbered.aclose()
 
 
 async def open_log(client: GatewaydClient, query: InvocationQuery) -> InvocationLog:
@@ -146,11 +146,11 @@ async def open_log(client: GatewaydClient, query: InvocationQuery) -> Invocation
 
 
 async def _numbered(
-    first: Entry | None, units: AsyncIterator[Entry], lifecycle: list[Entry]
-) -> AsyncIterator[NumberedEntry]:
+    first: Entry | None, units: AsyncGenerator[Entry, None], lifecycle: list[Entry]
+) -> AsyncGenerator[NumberedEntry, None]:
     line = 0
     i = 0
-    async with aclosing(units):  # type: ignore[type-var]
+    async with aclosing(units):
         entry = first
         while entry is not None:
             while i < len(lifecycle) and lifecycle[i].order_key <= entry.order_key:

@@ -173,7 +173,11 @@ def succeeded(clock: Clock, unit: str, inv: str) -> bytes:
     return (
         pid1_line(clock, unit, inv, SUCCESS, f"{unit}: Deactivated successfully.")
         + pid1_line(
-            clock, unit, inv, STARTED, f"Finished {unit} - Deploy the website.",
+            clock,
+            unit,
+            inv,
+            STARTED,
+            f"Finished {unit} - Deploy the website.",
             extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "done")],
         )
         + pid1_line(clock, unit, inv, RESOURCES, f"{unit}: Consumed 1.234s CPU time.")
@@ -183,17 +187,31 @@ def succeeded(clock: Clock, unit: str, inv: str) -> bytes:
 def failed(clock: Clock, unit: str, inv: str, status: int = 1) -> bytes:
     return (
         pid1_line(
-            clock, unit, inv, PROCESS_EXIT,
+            clock,
+            unit,
+            inv,
+            PROCESS_EXIT,
             f"{unit}: Main process exited, code=exited, status={status}/FAILURE",
-            extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status))], priority=5,
+            extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status))],
+            priority=5,
         )
         + pid1_line(
-            clock, unit, inv, FAILURE, f"{unit}: Failed with result 'exit-code'.",
-            extra=[("UNIT_RESULT", "exit-code")], priority=4,
+            clock,
+            unit,
+            inv,
+            FAILURE,
+            f"{unit}: Failed with result 'exit-code'.",
+            extra=[("UNIT_RESULT", "exit-code")],
+            priority=4,
         )
         + pid1_line(
-            clock, unit, inv, JOB_FAILED, f"Failed to start {unit} - Deploy the website.",
-            extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "failed")], priority=3,
+            clock,
+            unit,
+            inv,
+            JOB_FAILED,
+            f"Failed to start {unit} - Deploy the website.",
+            extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "failed")],
+            priority=3,
         )
     )
 
@@ -207,7 +225,9 @@ def write_journal(directory: Path, name: str, export: bytes) -> Path:
         target = directory / f"{name}.journal"
         subprocess.run(
             [JOURNAL_REMOTE, "-o", str(target), f.name],
-            check=True, capture_output=True, timeout=120,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
     return target
 
@@ -223,7 +243,8 @@ class LiveJournal:
         os.mkfifo(self._fifo)
         self._proc = subprocess.Popen(
             [JOURNAL_REMOTE, "-o", str(directory / f"{name}.journal"), str(self._fifo)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._writer = open(self._fifo, "wb", buffering=0)  # noqa: SIM115 - closed in close()
 
@@ -258,7 +279,8 @@ class Gatewayd:
         listen = unix_path if unix_path else f"127.0.0.1:{self.port}"
         self._proc = subprocess.Popen(
             [SOCKET_ACTIVATE, "-l", listen, GATEWAYD, "-D", str(directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._wait_ready()
 
@@ -285,7 +307,7 @@ class Gatewayd:
 
     def get(self, path: str, accept: str = "text/plain") -> bytes:
         """Ask gatewayd directly (TCP only): for tests that compare with the raw upstream."""
-        req = urllib.request.Request(f"{self.url}{path}", headers={"Accept": accept})
+        req = urllib.request.Request(f"{self.url}{path}", headers={"Accept": accept})  # noqa: S310
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
             return bytes(resp.read())
 
@@ -299,9 +321,10 @@ class Gatewayd:
 
 
 def tools_available() -> bool:
-    return all(
-        os.access(p, os.X_OK) for p in (GATEWAYD, JOURNAL_REMOTE)
-    ) and shutil.which(SOCKET_ACTIVATE) is not None
+    return (
+        all(os.access(p, os.X_OK) for p in (GATEWAYD, JOURNAL_REMOTE))
+        and shutil.which(SOCKET_ACTIVATE) is not None
+    )
 
 
 @contextlib.contextmanager

@@ -12,22 +12,21 @@ to a bounded length, so no pattern ever runs on unbounded input.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .entry import Entry
 from .errors import ConfigError
 
 MASK = "***"
 
-try:  # Python 3.11+: the parser moved and is private; the shape check needs it.
-    import re._constants as _sre_constants  # type: ignore[import-not-found]
-    import re._parser as _sre_parse  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+# Python 3.11+ keeps the regex parser in private modules; the shape check needs the parse tree.
+_sre_constants: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
 
 #: (name, pattern).  When a pattern has a group named ``s``, only that group is masked.
 BUILTIN_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -48,17 +47,23 @@ BUILTIN_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 # A cheap first look: a message with none of these cannot match a built-in pattern.
-_PREFILTER = re.compile(r"gh[pousr]_|github_pat_|A[KS]IA|xox|eyJ|://|PRIVATE KEY|(?i:authorization)")
+_PREFILTER = re.compile(
+    r"gh[pousr]_|github_pat_|A[KS]IA|xox|eyJ|://|PRIVATE KEY|(?i:authorization)"
+)
 _ESCAPE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
 )
 
 
-def _nested_repeat(parsed: Iterable[tuple[object, object]], inside_repeat: bool = False) -> bool:
+def _nested_repeat(parsed: Iterable[tuple[Any, Any]], inside_repeat: bool = False) -> bool:
     """True if an unbounded repeat contains another repeat (star height above one)."""
     for op, av in parsed:
-        if op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, getattr(_sre_constants, "POSSESSIVE_REPEAT", None)):
-            lo, hi, body = av  # type: ignore[misc]
+        if op in (
+            _sre_constants.MAX_REPEAT,
+            _sre_constants.MIN_REPEAT,
+            getattr(_sre_constants, "POSSESSIVE_REPEAT", None),
+        ):
+            _lo, hi, body = av
             unbounded = hi is _sre_constants.MAXREPEAT or hi > 64
             if inside_repeat and unbounded:
                 return True
@@ -67,24 +72,26 @@ def _nested_repeat(parsed: Iterable[tuple[object, object]], inside_repeat: bool 
             if inside_repeat and _has_repeat(body):
                 return True
         elif op is _sre_constants.SUBPATTERN:
-            if _nested_repeat(av[-1], inside_repeat):  # type: ignore[index]
+            if _nested_repeat(av[-1], inside_repeat):
                 return True
         elif op is _sre_constants.BRANCH:
-            if any(_nested_repeat(b, inside_repeat) for b in av[1]):  # type: ignore[index]
+            if any(_nested_repeat(b, inside_repeat) for b in av[1]):
                 return True
-        elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
-            if _nested_repeat(av[1], inside_repeat):  # type: ignore[index]
-                return True
+        elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT) and _nested_repeat(
+            av[1],
+            inside_repeat,
+        ):
+            return True
     return False
 
 
-def _has_repeat(parsed: Iterable[tuple[object, object]]) -> bool:
+def _has_repeat(parsed: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in parsed:
         if op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT):
             return True
-        if op is _sre_constants.SUBPATTERN and _has_repeat(av[-1]):  # type: ignore[index]
+        if op is _sre_constants.SUBPATTERN and _has_repeat(av[-1]):
             return True
-        if op is _sre_constants.BRANCH and any(_has_repeat(b) for b in av[1]):  # type: ignore[index]
+        if op is _sre_constants.BRANCH and any(_has_repeat(b) for b in av[1]):
             return True
     return False
 
@@ -161,7 +168,8 @@ class Masker:
         if "\x1b" not in text:
             spans = self._spans(text)
             if spans:
-                out, i = [], 0
+                out: list[str] = []
+                i = 0
                 for s, e in spans:
                     out += (text[i:s], MASK)
                     i = e

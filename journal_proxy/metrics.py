@@ -14,8 +14,15 @@ class Metrics:
     bytes_streamed: int = 0
 
     def render(
-        self, *, entries: int, dropped: int, upstream_requests: int, upstream_errors: int,
-        upstream_latency: float, hubs: int, viewers: int,
+        self,
+        *,
+        entries: int,
+        dropped: int,
+        upstream_requests: int,
+        upstream_errors: int,
+        upstream_latency: float,
+        hubs: int,
+        viewers: int,
     ) -> str:
         lines = [
             "# HELP journal_proxy_responses_total HTTP responses by status code.",
@@ -26,16 +33,36 @@ class Metrics:
             for code, n in sorted(self.responses.items())
         ]
         simple = [
-            ("refused_requests_total", "counter", "Requests refused before reaching gatewayd.", self.refused),
+            (
+                "refused_requests_total",
+                "counter",
+                "Requests refused before reaching gatewayd.",
+                self.refused,
+            ),
             ("active_streams", "gauge", "Responses being streamed now.", self.active_streams),
             ("follow_hubs", "gauge", "Invocations followed upstream now.", hubs),
             ("follow_viewers", "gauge", "Viewers of followed invocations.", viewers),
             ("entries_streamed_total", "counter", "Verified entries read from gatewayd.", entries),
-            ("entries_dropped_total", "counter", "Entries gatewayd sent that failed verification.", dropped),
-            ("bytes_streamed_total", "counter", "Body bytes written to clients.", self.bytes_streamed),
+            (
+                "entries_dropped_total",
+                "counter",
+                "Entries gatewayd sent that failed verification.",
+                dropped,
+            ),
+            (
+                "bytes_streamed_total",
+                "counter",
+                "Body bytes written to clients.",
+                self.bytes_streamed,
+            ),
             ("upstream_requests_total", "counter", "Requests made to gatewayd.", upstream_requests),
             ("upstream_errors_total", "counter", "gatewayd requests that failed.", upstream_errors),
-            ("upstream_header_seconds_total", "counter", "Time waiting for gatewayd headers.", upstream_latency),
+            (
+                "upstream_header_seconds_total",
+                "counter",
+                "Time waiting for gatewayd headers.",
+                upstream_latency,
+            ),
         ]
         for name, kind, help_, value in simple:
             lines += [

@@ -24,7 +24,9 @@ async def _sites(runner: web.AppRunner, settings: Settings) -> list[str]:
     if sockets:
         for sock in sockets:
             await web.SockSite(runner, sock).start()
-            where.append(f"activated fd {sock.fileno()} ({'unix' if sock.family == socket.AF_UNIX else 'tcp'})")
+            where.append(
+                f"activated fd {sock.fileno()} ({'unix' if sock.family == socket.AF_UNIX else 'tcp'})"
+            )
         return where
     listen = settings.listen
     if listen.unix_path:
@@ -65,7 +67,7 @@ async def serve(settings: Settings) -> None:
             server = runner.server
             connections = len(server.connections) if server is not None else 0
             metrics = app[METRICS]
-            hubs = app[HUBS] if HUBS in app else None
+            hubs = app.get(HUBS, None)
             notifier.send(
                 f"STATUS=serving: {connections} connections, {metrics.active_streams} streams, "
                 f"{len(hubs) if hubs else 0} followed invocations"
@@ -75,7 +77,9 @@ async def serve(settings: Settings) -> None:
             if connections:
                 idle_since = loop.time()
             elif settings.exit_idle_after and loop.time() - idle_since >= settings.exit_idle_after:
-                log.info("idle for %.0fs, exiting until the next connection", settings.exit_idle_after)
+                log.info(
+                    "idle for %.0fs, exiting until the next connection", settings.exit_idle_after
+                )
                 stop.set()
                 return
             await asyncio.sleep(tick)

@@ -10,10 +10,10 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -166,7 +166,7 @@ def parse_listen(value: object, mode: object = None) -> Listen:
     return Listen(host=host, port=int(port))
 
 
-def _positive(name: str, value: object, *, integer: bool = False) -> Any:
+def _positive(name: str, value: object, *, integer: bool = False) -> float:
     ok_type = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, ok_type) or value <= 0:
         raise ConfigError(f"{name}: expected a positive {'integer' if integer else 'number'}")
@@ -180,8 +180,8 @@ def _section(raw: Mapping[str, object], name: str) -> Mapping[str, object]:
     return value
 
 
-def _dataclass_from(cls: type[Any], section: str, raw: Mapping[str, object], ints: bool) -> Any:
-    known = {f for f in cls.__dataclass_fields__}
+def _dataclass_from(cls: type[T], section: str, raw: Mapping[str, object], ints: bool) -> T:
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
@@ -189,6 +189,8 @@ def _dataclass_from(cls: type[Any], section: str, raw: Mapping[str, object], int
         values[key] = _positive(f"{section}.{key}", value, integer=ints)
     return cls(**values)
 
+
+T = TypeVar("T")
 
 _TOP_LEVEL = {
     "unit",
@@ -215,10 +217,8 @@ def parse_mask(raw: Mapping[str, object], max_chars: int) -> Masker:
     if not isinstance(builtin, bool):
         raise ConfigError("mask.builtin: expected true or false")
     patterns = raw.get("patterns", {})
-    if not isinstance(patterns, Mapping) or not all(
-        isinstance(v, str) for v in patterns.values()
-    ):
-        raise ConfigError("mask.patterns: expected a table of name = \"regex\"")
+    if not isinstance(patterns, Mapping) or not all(isinstance(v, str) for v in patterns.values()):
+        raise ConfigError('mask.patterns: expected a table of name = "regex"')
     secrets_file = raw.get("secrets_file")
     if secrets_file is not None and not isinstance(secrets_file, str):
         raise ConfigError("mask.secrets_file: expected a path")

@@ -30,7 +30,9 @@ def _seqnum(cursor: str) -> int:
     return 0
 
 
-def _build(raw: RawEntry, unit: str, lifecycle_source: bool, public_fields: tuple[str, ...]) -> Entry:
+def _build(
+    raw: RawEntry, unit: str, lifecycle_source: bool, public_fields: tuple[str, ...]
+) -> Entry:
     f = raw.fields
     try:
         realtime = int(f.get("__REALTIME_TIMESTAMP", b"0"))

@@ -94,7 +94,11 @@ class HtmlRenderer:
     def entry(self, line: int, entry: Entry) -> bytes:
         iso = iso_time(entry.realtime_usec) or ""
         kind = " sys" if entry.lifecycle is not None else ""
-        sep = '</div>\n<div class="chunk">\n' if self._lines and self._lines % CHUNK_LINES == 0 else ""
+        sep = (
+            '</div>\n<div class="chunk">\n'
+            if self._lines and self._lines % CHUNK_LINES == 0
+            else ""
+        )
         self._lines += 1
         return (
             f'{sep}<div class="l p{entry.priority}{kind}" id="L{line}">'

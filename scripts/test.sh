@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install everything the tests need on Debian 12 (as root), then run lint, types and tests.
+# Used as-is by CI (.ci/run).  Safe to run again: every step is idempotent.
+set -eu
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# Debian starts nginx when it is installed; the tests run their own on free ports.
+service nginx stop >/dev/null 2>&1 || true
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+.venv/bin/ruff check journal_proxy tests bench
+.venv/bin/ruff format --check journal_proxy tests bench
+.venv/bin/mypy
+# pytest exits 5 when it collected no tests: that must fail, so no "|| true" anywhere here.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

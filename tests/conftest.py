@@ -1,0 +1,250 @@
+"""Fixtures: a real gatewayd over real journal files, and the proxy in front of it.
+
+The journal is built once per session from export-format entries (``localjournal``), so every
+test reads the same real files through a real ``systemd-journal-gatewayd``.  A counting relay sits
+between the proxy and gatewayd, so tests can assert that a refused request never reached it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from journal_proxy import localjournal as lj
+from journal_proxy.app import make_app
+from journal_proxy.settings import Settings, settings_from_mapping
+
+UNIT = "deploy-website.service"
+
+if not lj.tools_available():  # pragma: no cover - the test command installs them
+    pytest.exit("systemd-journal-remote/gatewayd missing: run scripts/test.sh", returncode=3)
+
+
+@dataclass
+class Corpus:
+    """The invocations in the session journal, by what they exercise."""
+
+    ok: str = field(default_factory=lj.new_invocation_id)
+    failed: str = field(default_factory=lj.new_invocation_id)
+    running: str = field(default_factory=lj.new_invocation_id)
+    other_unit: str = field(default_factory=lj.new_invocation_id)
+    glob_unit: str = field(default_factory=lj.new_invocation_id)
+    tricky: str = field(default_factory=lj.new_invocation_id)
+    unknown: str = field(default_factory=lj.new_invocation_id)
+    ok_lines: list[str] = field(default_factory=list)
+
+
+SECRET_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+HTML_PAYLOADS = ["<script>window.pwned=1</script>", '<img src=x onerror="window.pwned=2">']
+
+
+def build_corpus(directory: Path) -> Corpus:
+    c = Corpus()
+    clock = lj.Clock()
+    out = bytearray()
+    # A successful deployment, with systemd's lines around it.
+    out += lj.starting(clock, UNIT, c.ok)
+    c.ok_lines = [f"step {i}" for i in range(1, 6)]
+    for line in c.ok_lines:
+        out += lj.unit_line(clock, UNIT, c.ok, line)
+    # Forgeries aimed at the ok invocation: another unit's process writing the user fields
+    # that PID 1 uses, and a journal entry claiming the invocation from another unit.
+    out += lj.pid1_line(
+        clock,
+        UNIT,
+        c.ok,
+        lj.FAILURE,
+        "FORGED failure from pid 999",
+        pid=999,
+        extra=[("UNIT_RESULT", "exit-code")],
+    )
+    out += lj.export_entry(
+        [
+            ("__REALTIME_TIMESTAMP", str(clock.tick())),
+            ("__MONOTONIC_TIMESTAMP", "1"),
+            ("_BOOT_ID", lj.BOOT_ID),
+            ("_PID", "777"),
+            ("_SYSTEMD_UNIT", "evil.service"),
+            ("_SYSTEMD_INVOCATION_ID", c.ok),
+            ("MESSAGE", "FORGED from evil.service"),
+        ]
+    )
+    out += lj.succeeded(clock, UNIT, c.ok)
+    # A failed deployment.
+    out += lj.starting(clock, UNIT, c.failed)
+    out += lj.unit_line(clock, UNIT, c.failed, "running tests")
+    out += lj.unit_line(clock, UNIT, c.failed, "\x1b[31merror:\x1b[0m tests failed", priority=3)
+    out += lj.failed(clock, UNIT, c.failed, status=1)
+    # Still running (no end in the journal).
+    out += lj.starting(clock, UNIT, c.running)
+    out += lj.unit_line(clock, UNIT, c.running, "still going")
+    # A unit that is not pinned.
+    out += lj.unit_line(clock, "other.service", c.other_unit, "not yours")
+    # A templated unit, reachable only with a glob pin.
+    out += lj.unit_line(clock, "deploy@blue.service", c.glob_unit, "blue deploy")
+    # Hostile and awkward content, in a deployment that ran and finished.
+    out += lj.starting(clock, UNIT, c.tricky)
+    tricky: list[str | bytes] = [
+        b"multi\nline\nmessage",
+        b"bad utf8 \xff\xfe end",
+        "title \x1b]0;pwned\x07 cursor \x1b[2J\x1b[H moved \x1b[1;32mgreen\x1b[0m",
+        f"token {SECRET_TOKEN} and https://deploy:s3cr3tpass@git.example.com/repo.git",
+        *HTML_PAYLOADS,
+    ]
+    for msg in tricky:
+        out += lj.unit_line(clock, UNIT, c.tricky, msg, priority=4)
+    out += lj.succeeded(clock, UNIT, c.tricky)
+    lj.write_journal(directory, "corpus", bytes(out))
+    return c
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Corpus]:
+    directory = tmp_path_factory.mktemp("journal")
+    return directory, build_corpus(directory)
+
+
+@pytest.fixture(scope="session")
+def corpus(corpus_dir: tuple[Path, Corpus]) -> Corpus:
+    return corpus_dir[1]
+
+
+@pytest.fixture(scope="session")
+def gatewayd(corpus_dir: tuple[Path, Corpus]) -> Iterator[lj.Gatewayd]:
+    gw = lj.Gatewayd(corpus_dir[0])
+    yield gw
+    gw.stop()
+
+
+class CountingRelay:
+    """A TCP relay in front of gatewayd that counts connections and request lines."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.connections = 0
+        self.request_lines: list[bytes] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bool) -> None:
+            try:
+                while data := await src.read(65536):
+                    if record:
+                        for line in data.split(b"\r\n"):
+                            if line.startswith(b"GET "):
+                                self.request_lines.append(line)
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(pipe(reader, up_w, True), pipe(up_r, writer, False))
+
+    async def close(self) -> None:
+        if self.server:
+            self.server.close()
+
+
+@pytest.fixture
+async def relay(gatewayd: lj.Gatewayd) -> AsyncIterator[CountingRelay]:
+    r = CountingRelay(gatewayd.port)
+    await r.start()
+    yield r
+    await r.close()
+
+
+ProxyFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_proxy(aiohttp_client: Any, relay: CountingRelay) -> AsyncIterator[ProxyFactory]:
+    """Build the same app the CLI runs, in front of the counting relay (or another upstream)."""
+
+    async def factory(upstream: str | None = None, **overrides: Any) -> TestClient[Any, Any]:
+        raw: dict[str, Any] = {
+            "unit": [UNIT],
+            "upstream": upstream or f"http://127.0.0.1:{relay.port}",
+        }
+        raw.update(overrides)
+        settings: Settings = settings_from_mapping(raw)
+        server = TestServer(make_app(settings), handler_cancellation=True)
+        client: TestClient[Any, Any] = await aiohttp_client(server)
+        return client
+
+    yield factory
+
+
+@pytest.fixture
+async def proxy(make_proxy: ProxyFactory) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await make_proxy()
+    return client
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def silent_server() -> tuple[asyncio.Server, int]:
+    """Accepts connections and never answers: a gatewayd that hangs."""
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(3600)
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def app_of(client: TestClient[Any, Any]) -> web.Application:
+    server = client.server
+    assert isinstance(server, TestServer) and server.app is not None
+    return server.app
+
+
+async def raw_get(client: TestClient[Any, Any], target: str) -> tuple[int, bytes]:
+    """Send ``GET target`` exactly as written (no client-side URL normalisation)."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(
+            f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode(
+                "latin-1"
+            )
+        )
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    if b"transfer-encoding: chunked" in head.lower():
+        out, rest = b"", body
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
+            if size == 0:
+                break
+            out, rest = out + rest[:size], rest[size + 2 :]
+        body = out
+    return status, body
