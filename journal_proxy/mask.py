@@ -112,6 +112,17 @@ def compile_pattern(name: str, pattern: str) -> re.Pattern[str]:
     return compiled
 
 
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans covering the same characters."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
 @dataclass(frozen=True, slots=True)
 class Masker:
     """Masks secrets and truncates very long messages."""
@@ -153,16 +164,7 @@ class Masker:
             while start != -1:
                 spans.append((start, start + len(secret)))
                 start = text.find(secret, start + len(secret))
-        if not spans:
-            return spans
-        spans.sort()
-        merged = [spans[0]]
-        for s, e in spans[1:]:
-            if s <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-            else:
-                merged.append((s, e))
-        return merged
+        return _merge(spans)
 
     def mask_text(self, text: str) -> str:
         if "\x1b" not in text:
@@ -195,15 +197,17 @@ class Masker:
             pos = m.end()
         plain_parts.append(text[pos:])
         index.extend(range(pos, len(text)))
-        spans = self._spans("".join(plain_parts))
+        # Match on the text without escapes (a colour code inside a token) and on the raw text
+        # (an escape whose final byte is the token's first, such as ESC c), then mask both.
+        found = [(index[s], index[e - 1] + 1) for s, e in self._spans("".join(plain_parts))]
+        spans = _merge(found + self._spans(text))
         if not spans:
             return text
         out: list[str] = []
         i = 0
-        for s, e in spans:
-            start, end = index[s], index[e - 1] + 1
+        for start, end in spans:
             out += (text[i:start], MASK)
-            out += [text[a:b] for a, b in escapes if start <= a < end]
+            out += [text[a:b] for a, b in escapes if start <= a and b <= end]
             i = end
         out.append(text[i:])
         return "".join(out)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journal_proxy.cli import main
+from journal_proxy.errors import ConfigError
+from journal_proxy.settings import settings_from_mapping
+
+
+def test_defaults() -> None:
+    s = settings_from_mapping({"unit": ["deploy-website.service"]})
+    assert s.upstream.url == "http://127.0.0.1:19531"
+    assert (s.listen.host, s.listen.port) == ("127.0.0.1", 8080)
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ({}, "unit"),
+        ({"unit": []}, "unit"),
+        ({"unit": ["*"]}, "unit"),
+        ({"unit": ["bad name.service"]}, "unit"),
+        ({"unit": ["a.service"], "upstream": "ftp://x"}, "upstream"),
+        ({"unit": ["a.service"], "upstream": "http://x/entries"}, "upstream"),
+        ({"unit": ["a.service"], "listen": "nope"}, "listen"),
+        ({"unit": ["a.service"], "timeouts": {"follow_idle": -1}}, "timeouts.follow_idle"),
+        ({"unit": ["a.service"], "limits": {"bogus": 1}}, "limits.bogus"),
+        ({"unit": ["a.service"], "mask": {"patterns": {"evil": "(a+)+"}}}, "evil"),
+        ({"unit": ["a.service"], "surprise": 1}, "surprise"),
+    ],
+)
+def test_invalid_settings_name_the_setting(raw: dict[str, object], names: str) -> None:
+    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+        settings_from_mapping(raw)
+
+
+def test_serve_without_unit_exits_nonzero_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "unit" in err
+
+
+def test_flags_override_config_file(tmp_path: Path) -> None:
+    from journal_proxy.cli import build_parser, settings_from_args
+
+    cfg = tmp_path / "proxy.toml"
+    cfg.write_text('unit = ["a.service"]\nlisten = "127.0.0.1:9000"\n[timeouts]\nfollow_idle = 30\n')
+    args = build_parser().parse_args(["serve", "--config", str(cfg), "--listen", "127.0.0.1:9001"])
+    s = settings_from_mapping(settings_from_args(args))
+    assert s.units.patterns == ("a.service",)
+    assert s.listen.port == 9001
+    assert s.timeouts.follow_idle == 30
+
+
+def test_url_prints_log_link(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef")
+    assert main(["url", "--log-base", "https://d.example/logs/"]) == 0
+    assert capsys.readouterr().out == "https://d.example/logs/0123456789abcdef0123456789abcdef\n"
+    monkeypatch.setenv("INVOCATION_ID", "../../etc")
+    assert main(["url", "--log-base", "https://d.example/logs"]) == 2
