@@ -8,6 +8,7 @@ Request path, in order: validate the raw path (``ids``), pick a format, open the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
@@ -116,6 +117,14 @@ def _query(request: web.Request, target: LogTarget) -> InvocationQuery:
     )
 
 
+class ClientGone(Exception):
+    """The reader disconnected mid-stream; its response is returned as it is."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__("client went away")
+        self.response = response
+
+
 class _Writer:
     """Batches small renders into large writes, and counts bytes for /metrics."""
 
@@ -139,7 +148,10 @@ class _Writer:
             self._parts.clear()
             self._size = 0
             self._metrics.bytes_streamed += len(data)
-            await self._resp.write(data)
+            try:
+                await self._resp.write(data)
+            except ConnectionResetError as exc:
+                raise ClientGone(self._resp) from exc
 
 
 async def _prepare(
@@ -179,7 +191,8 @@ async def _serve_log(
             log.warning("stream %s… cut short: %s", target.invocation_id[:8], exc)
         out.add(renderer.end(log_.status, reason))
         await out.flush()
-        await resp.write_eof()
+        with contextlib.suppress(ConnectionResetError):
+            await resp.write_eof()
         return resp
 
 
@@ -228,7 +241,8 @@ async def _serve_follow(
                             item = await sub.get()
                     except TimeoutError:
                         if isinstance(renderer, SseRenderer):
-                            await resp.write(b": keep-alive\n\n")
+                            out.add(b": keep-alive\n\n")
+                            await out.flush()
                         continue
                     if isinstance(item, Ended):
                         out.add(renderer.end(item.status, item.reason))
@@ -244,7 +258,8 @@ async def _serve_follow(
         except TimeoutError:
             out.add(renderer.end(hub.status, "max-duration"))
         await out.flush()
-        await resp.write_eof()
+        with contextlib.suppress(ConnectionResetError):
+            await resp.write_eof()
         return resp
     finally:
         sub.close()
@@ -268,6 +283,8 @@ async def logs(request: web.Request) -> web.StreamResponse:
             if follow:
                 return await _serve_follow(request, target, renderer)
             return await _serve_log(request, target, renderer)
+        except ClientGone as gone:
+            return gone.response
         finally:
             metrics.active_streams -= 1
 

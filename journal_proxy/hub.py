@@ -65,9 +65,10 @@ class Subscription:
         self._wakeup = asyncio.Event()
         self._ended: Ended | None = None
 
-    def publish(self, item: Item) -> None:
+    def publish(self, item: Item) -> bool:
+        """Queue ``item``; False if this viewer is (now) too far behind and must be dropped."""
         if self._ended is not None:
-            return
+            return False
         if isinstance(item, Ended):
             self._ended = item
         elif len(self._items) >= self._limit:
@@ -76,6 +77,7 @@ class Subscription:
         else:
             self._items.append(item)
         self._wakeup.set()
+        return self._ended is None
 
     async def get(self) -> Item:
         """The next item; an :class:`Ended` once the hub ends or this viewer is dropped.
@@ -167,7 +169,8 @@ class FollowHub:
 
     def _publish(self, item: Item) -> None:
         for sub in list(self._subs):
-            sub.publish(item)
+            if not sub.publish(item):
+                self.unsubscribe(sub)  # its buffer is freed now, not when its writer unblocks
 
     async def _run(self) -> None:
         try:
@@ -185,7 +188,9 @@ class FollowHub:
             self.error = exc
             self._end("truncated")
         except UpstreamError as exc:
-            log.warning("follow %s: upstream error: %s", self.invocation_id[:8], exc)
+            log.warning(
+                "follow %s: upstream error: %s (%r)", self.invocation_id[:8], exc, exc.__cause__
+            )
             self.error = exc
             self._end("upstream")
         except asyncio.CancelledError:

@@ -20,11 +20,33 @@ def test_keeps_sgr_removes_everything_else() -> None:
 
 def test_spans_map_colours_to_a_fixed_vocabulary() -> None:
     assert to_spans("x\x1b[1;32mok\x1b[0m y\x1b[38;5;9mz") == [
-        ("", "x"), ("b f2", "ok"), ("", " y"), ("f9", "z"),
+        ("", "x"),
+        ("b f2", "ok"),
+        ("", " y"),
+        ("f9", "z"),
     ]
 
 
-control = st.sampled_from(["\x1b[", "\x1b]", "\x1b", "m", ";", "1", "31", "\x07", "\x9b", "<", ">", "&", '"', "'", "\n", "a"])
+control = st.sampled_from(
+    [
+        "\x1b[",
+        "\x1b]",
+        "\x1b",
+        "m",
+        ";",
+        "1",
+        "31",
+        "\x07",
+        "\x9b",
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "\n",
+        "a",
+    ]
+)
 
 
 @given(st.lists(control | st.text(max_size=5), max_size=40).map("".join))

@@ -25,7 +25,9 @@ def _feed_in_pieces(data: bytes, cuts: list[int]) -> list[dict[str, bytes]]:
 
 
 @given(entries, st.lists(st.integers(min_value=0), max_size=20))
-def test_round_trip_whatever_the_chunking(items: list[list[tuple[str, bytes]]], cuts: list[int]) -> None:
+def test_round_trip_whatever_the_chunking(
+    items: list[list[tuple[str, bytes]]], cuts: list[int]
+) -> None:
     data = b"".join(export_entry(fields) for fields in items)
     parsed = _feed_in_pieces(data, cuts)
     assert len(parsed) == len(items)  # never merges, never splits

@@ -16,7 +16,12 @@ def test_succeeded() -> None:
     assert t.status.state == "running" and not t.status.finished
     t.observe(3_500_000, UNIT, _ev(Event.UNIT_SUCCESS))
     s = t.status
-    assert (s.state, s.started_usec, s.finished_usec, s.duration_seconds) == ("succeeded", 1_000_000, 3_500_000, 2.5)
+    assert (s.state, s.started_usec, s.finished_usec, s.duration_seconds) == (
+        "succeeded",
+        1_000_000,
+        3_500_000,
+        2.5,
+    )
 
 
 def test_failed_with_exit_status() -> None:

@@ -24,7 +24,10 @@ GH = "ghp_" + "x" * 36
         ("curl -H 'Authorization: Bearer abc.def-123' x", "abc.def-123"),
         ("AUTHORIZATION: token s3cr3t", "s3cr3t"),
         ("git clone https://deploy:hunter2@github.com/x.git", "hunter2"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXk"),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----",
+            "b3BlbnNzaC1rZXk",
+        ),
         ("using correct-horse-battery now", "correct-horse-battery"),
         ("see TICKET-1234", "TICKET-1234"),
     ],

@@ -46,7 +46,9 @@ def test_flags_override_config_file(tmp_path: Path) -> None:
     from journal_proxy.cli import build_parser, settings_from_args
 
     cfg = tmp_path / "proxy.toml"
-    cfg.write_text('unit = ["a.service"]\nlisten = "127.0.0.1:9000"\n[timeouts]\nfollow_idle = 30\n')
+    cfg.write_text(
+        'unit = ["a.service"]\nlisten = "127.0.0.1:9000"\n[timeouts]\nfollow_idle = 30\n'
+    )
     args = build_parser().parse_args(["serve", "--config", str(cfg), "--listen", "127.0.0.1:9001"])
     s = settings_from_mapping(settings_from_args(args))
     assert s.units.patterns == ("a.service",)
@@ -54,7 +56,9 @@ def test_flags_override_config_file(tmp_path: Path) -> None:
     assert s.timeouts.follow_idle == 30
 
 
-def test_url_prints_log_link(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_url_prints_log_link(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef")
     assert main(["url", "--log-base", "https://d.example/logs/"]) == 0
     assert capsys.readouterr().out == "https://d.example/logs/0123456789abcdef0123456789abcdef\n"

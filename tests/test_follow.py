@@ -1,0 +1,289 @@
+"""Live follow against a live journal: systemd-journal-remote writing while gatewayd serves it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journal_proxy import localjournal as lj
+from journal_proxy.app import HUBS, STREAMS
+
+from .conftest import UNIT, CountingRelay, app_of
+
+FAST = {"timeouts": {"finish_grace": 0.5, "follow_idle": 30, "follow_max": 60}}
+
+
+@dataclass
+class Live:
+    journal: lj.LiveJournal
+    clock: lj.Clock
+    relay: CountingRelay
+    inv: str
+
+    def line(self, message: str, **kw: Any) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.unit_line(self.clock, UNIT, self.inv, message, **kw))
+
+    def start(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.starting(self.clock, UNIT, self.inv))
+
+    def succeed(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.succeeded(self.clock, UNIT, self.inv))
+
+    def fail(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.failed(self.clock, UNIT, self.inv, status=1))
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    directory = tmp_path / "live"
+    journal = lj.LiveJournal(directory)
+    gw = lj.Gatewayd(directory)
+    relay = CountingRelay(gw.port)
+    await relay.start()
+    yield Live(journal, lj.Clock(lj.now_usec()), relay, lj.new_invocation_id())
+    await relay.close()
+    journal.close()
+    gw.stop()
+
+
+async def _proxy(make_proxy: Any, live: Live, **overrides: Any) -> Any:
+    raw = dict(FAST)
+    raw.update(overrides)
+    return await make_proxy(upstream=f"http://127.0.0.1:{live.relay.port}", **raw)
+
+
+async def _wait_for_log(proxy: Any, inv: str, lines: int) -> None:
+    """Wait until the journal file shows ``lines`` entries (journal-remote writes asynchronously)."""
+    for _ in range(200):
+        resp = await proxy.get(f"/logs/{inv}.json")
+        if resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"journal never reached {lines} lines")
+
+
+async def _readline(resp: Any, timeout: float = 5.0) -> str:
+    return (await asyncio.wait_for(resp.content.readline(), timeout)).decode()
+
+
+async def _sse_events(resp: Any, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    while len(events) < count:
+        line = (await _readline(resp, timeout)).rstrip("\n")
+        if line == "":
+            if "data" in current:
+                events.append(current)
+            current = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(": ")
+            current[field] = value
+    return events
+
+
+async def test_follow_streams_new_lines_then_ends_after_the_finish(
+    make_proxy: Any, live: Live
+) -> None:
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    live.line("first")
+    await _wait_for_log(proxy, live.inv, 2)
+    resp = await proxy.get(f"/logs/{live.inv}.txt?follow")
+    assert resp.status == 200
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "running" in await _readline(resp)
+    assert "Starting" in await _readline(resp)
+    assert "first" in await _readline(resp)
+    live.line("second, written while following")
+    assert "second, written while following" in await _readline(resp)
+    live.succeed()
+    rest = (await asyncio.wait_for(resp.content.read(), 5)).decode().splitlines()
+    assert "Deactivated successfully" in rest[0]
+    assert rest[-1].startswith("# end of stream: the invocation finished")
+    assert "succeeded" in rest[-1]
+
+
+async def test_json_follow_ends_with_status_object(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    resp = await proxy.get(f"/logs/{live.inv}.json?follow")
+    first = json.loads(await _readline(resp))
+    assert first["line"] == 1
+    live.line("boom", priority=3)
+    live.fail()
+    objs = [
+        json.loads(x)
+        for x in (await asyncio.wait_for(resp.content.read(), 5)).decode().splitlines()
+    ]
+    assert [o["line"] for o in objs if "line" in o] == [2, 3, 4, 5]
+    statuses = [o for o in objs if "status" in o]
+    assert statuses[-1]["end"] == "finished"
+    assert statuses[-1]["status"]["state"] == "failed"
+    assert statuses[-1]["status"]["result"] == "exit-code"
+    assert statuses[-1]["status"]["exit_status"] == "1"
+
+
+async def test_lifecycle_lines_only_from_pid1(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    live.line("work")
+    # Another unit's process writes the user fields PID 1 uses: it must not count.
+    live.clock.usec += 1
+    live.journal.write(
+        lj.pid1_line(
+            live.clock, UNIT, live.inv, lj.SUCCESS, "FAKE: Deactivated successfully.", pid=31337
+        )
+    )
+    live.line("more work")
+    await _wait_for_log(proxy, live.inv, 3)
+    resp = await proxy.get(f"/logs/{live.inv}.json")
+    objs = [json.loads(x) for x in (await resp.text()).splitlines()]
+    assert [o.get("message") for o in objs[:-1]] == [
+        f"Starting {UNIT} - Deploy the website...",
+        "work",
+        "more work",
+    ]
+    assert objs[-1]["status"]["state"] == "running"
+
+
+async def test_sse_resumes_with_last_event_id_without_loss_or_repeat(
+    make_proxy: Any, live: Live
+) -> None:
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    for i in range(5):
+        live.line(f"line {i}")
+    await _wait_for_log(proxy, live.inv, 6)
+    headers = {"Accept": "text/event-stream"}
+    first = await proxy.get(f"/logs/{live.inv}", headers=headers)
+    assert first.headers["Content-Type"].startswith("text/event-stream")
+    events = await _sse_events(first, 1 + 6)  # status event, then six lines
+    ids = [int(e["id"]) for e in events if "id" in e]
+    assert ids == [1, 2, 3, 4, 5, 6]
+    first.close()
+    for i in range(5, 9):
+        live.line(f"line {i}")
+    await _wait_for_log(proxy, live.inv, 10)
+    again = await proxy.get(f"/logs/{live.inv}", headers={**headers, "Last-Event-ID": "4"})
+    events = await _sse_events(again, 1 + 6)
+    entries = [e for e in events if "id" in e]
+    assert [int(e["id"]) for e in entries] == [5, 6, 7, 8, 9, 10]
+    assert [json.loads(e["data"])["message"] for e in entries] == [f"line {i}" for i in range(3, 9)]
+    live.line("line 9")
+    [event] = await _sse_events(again, 1)
+    assert event["id"] == "11" and json.loads(event["data"])["message"] == "line 9"
+    again.close()
+
+
+async def test_fifty_viewers_share_one_upstream_follow(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live, limits={"max_streams_per_client": 100})
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    live.relay.request_lines.clear()
+    viewers = await asyncio.gather(
+        *[
+            proxy.get(f"/logs/{live.inv}", headers={"Accept": "text/event-stream"})
+            for _ in range(50)
+        ]
+    )
+    for v in viewers:
+        await _sse_events(v, 2)  # status + line 1
+    live.line("broadcast")
+    for v in viewers:
+        [event] = await _sse_events(v, 1)
+        assert json.loads(event["data"])["message"] == "broadcast"
+    follows = [r for r in live.relay.request_lines if b"follow" in r]
+    assert len(follows) == 2, follows  # the unit's lines and systemd's lines, once each
+    assert len(app_of(proxy)[HUBS]) == 1
+    for v in viewers:
+        v.close()
+
+
+async def test_no_leak_over_many_connects_and_disconnects(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live)
+    app = app_of(proxy)
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def cycle() -> None:
+        resp = await proxy.get(f"/logs/{live.inv}", headers={"Accept": "text/event-stream"})
+        await _sse_events(resp, 2)
+        resp.close()
+
+    for _ in range(10):  # warm up pools
+        await cycle()
+    await asyncio.sleep(0.3)
+    before = fds()
+    for _ in range(300):
+        await cycle()
+    for _ in range(100):
+        if len(app[HUBS]) == 0 and app[STREAMS].active == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert len(app[HUBS]) == 0
+    assert app[STREAMS].active == 0
+    await asyncio.sleep(0.3)
+    assert fds() - before < 20
+
+
+async def test_idle_follow_ends_with_a_reason(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live, timeouts={"follow_idle": 0.5, "finish_grace": 0.5})
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    resp = await proxy.get(f"/logs/{live.inv}.txt?follow")
+    body = (await asyncio.wait_for(resp.content.read(), 5)).decode()
+    assert body.splitlines()[-1].startswith("# end of stream: no new lines for too long")
+
+
+async def test_follow_max_duration_ends_stream(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live, timeouts={"follow_max": 0.7, "follow_idle": 30})
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    resp = await proxy.get(f"/logs/{live.inv}.txt?follow")
+    body = (await asyncio.wait_for(resp.content.read(), 5)).decode()
+    assert "maximum duration" in body.splitlines()[-1]
+
+
+async def test_slow_viewer_is_dropped_without_holding_others(make_proxy: Any, live: Live) -> None:
+    proxy = await _proxy(make_proxy, live, limits={"viewer_buffer": 200})
+    app = app_of(proxy)
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    # A reader that never reads, with a tiny receive buffer: its socket fills up at once.
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect((proxy.server.host, proxy.server.port))
+    slow.sendall(f"GET /logs/{live.inv}.txt?follow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    fast = await proxy.get(f"/logs/{live.inv}.txt?follow")
+    await _readline(fast)
+    await _readline(fast)
+    hub = next(iter(app[HUBS]._hubs.values()))
+    assert hub.viewers == 2
+    big = "x" * 60000
+    for i in range(400):
+        live.line(f"{i} {big}")
+    got = 0
+    while got < 400:
+        line = await _readline(fast)
+        assert line, "the fast reader's stream ended"
+        if line[0].isdigit():
+            got += 1
+    assert hub.viewers == 1  # the slow one was dropped, the fast one got every line
+    slow.close()
+    fast.close()
