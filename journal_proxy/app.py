@@ -102,7 +102,10 @@ def _resume_from(request: web.Request) -> int:
 def _renderer(kind: Kind, request: web.Request, target: LogTarget) -> Renderer:
     if kind is Kind.HTML:
         assets = request.app[ASSETS]
-        return HtmlRenderer(target.invocation_id, assets.urls["style.css"], assets.urls["app.js"])
+        urls = assets.urls
+        return HtmlRenderer(
+            target.invocation_id, urls["style.css"], urls["app.js"], urls["icon.svg"]
+        )
     if kind is Kind.SSE:
         return SseRenderer()
     if kind is Kind.JSON:

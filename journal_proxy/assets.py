@@ -10,7 +10,11 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +28,7 @@ class Assets:
     def __init__(self) -> None:
         self._by_name: dict[str, Asset] = {}
         self.urls: dict[str, str] = {}
-        for name in ("style.css", "app.js"):
+        for name in ("style.css", "app.js", "icon.svg"):
             body = resources.files(__package__).joinpath("static", name).read_bytes()
             stem, _, ext = name.rpartition(".")
             digest = hashlib.sha256(body).hexdigest()[:12]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from .lifecycle import LifecycleEvent
@@ -17,7 +18,6 @@ class Entry:
     """
 
     realtime_usec: int
-    seqnum: int
     priority: int
     identifier: str
     message: str
@@ -28,8 +28,15 @@ class Entry:
 
     @property
     def order_key(self) -> tuple[int, int]:
-        """How two entries from different upstream streams are put in one order."""
-        return (self.realtime_usec, self.seqnum)
+        """How two entries from different upstream streams are put in one order: by time, then
+        by the journal's sequence number (``i=`` in the cursor).  Computed only when merging."""
+        seqnum = 0
+        for part in self.cursor.split(";"):
+            if part.startswith("i="):
+                with contextlib.suppress(ValueError):
+                    seqnum = int(part[2:], 16)
+                break
+        return (self.realtime_usec, seqnum)
 
 
 #: An entry with its 1-based position in the invocation's log (``#L42``, SSE ``id: 42``).

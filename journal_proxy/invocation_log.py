@@ -77,7 +77,7 @@ async def verified_entries(
     async with client.entries(matches, follow=follow, after_cursor=after_cursor) as body:
         async for chunk in body:
             for raw in parser.feed(chunk):
-                if skip_cursor is not None and raw.fields.get("__CURSOR") == skip_cursor:
+                if skip_cursor is not None and raw.fields.get(b"__CURSOR") == skip_cursor:
                     continue
                 entry = verifier(raw, query.invocation_id, query.pins, query.public_fields)
                 if entry is None:

@@ -38,13 +38,13 @@ class LifecycleEvent:
     exit_status: str = ""  # EXIT_STATUS: number or signal name
 
 
-def parse_event(message_id: bytes | None, fields: dict[str, bytes], unit: str) -> LifecycleEvent:
-    def text(name: str) -> str:
+def parse_event(message_id: bytes | None, fields: dict[bytes, bytes], unit: str) -> LifecycleEvent:
+    def text(name: bytes) -> str:
         return fields.get(name, b"").decode("utf-8", "replace")[:64]
 
     event = _EVENTS.get(message_id.decode("ascii", "replace")) if message_id else None
-    result = text("UNIT_RESULT") if event is Event.UNIT_FAILURE_RESULT else text("JOB_RESULT")
-    return LifecycleEvent(event, unit, result, text("EXIT_CODE"), text("EXIT_STATUS"))
+    result = text(b"UNIT_RESULT") if event is Event.UNIT_FAILURE_RESULT else text(b"JOB_RESULT")
+    return LifecycleEvent(event, unit, result, text(b"EXIT_CODE"), text(b"EXIT_STATUS"))
 
 
 @dataclass(frozen=True, slots=True)

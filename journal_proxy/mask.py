@@ -185,6 +185,8 @@ class Masker:
         return text
 
     def _mask_around_escapes(self, text: str) -> str:
+        if not self._spans(_ESCAPE.sub("", text)) and not self._spans(text):
+            return text  # the common case: coloured text without secrets
         # Plain text without escapes, and for each plain character its index in ``text``.
         plain_parts: list[str] = []
         index: list[int] = []

@@ -20,35 +20,25 @@ def _text(value: bytes | None) -> str:
     return "" if value is None else value.decode("utf-8", "replace")
 
 
-def _seqnum(cursor: str) -> int:
-    for part in cursor.split(";"):
-        if part.startswith("i="):
-            try:
-                return int(part[2:], 16)
-            except ValueError:
-                return 0
-    return 0
-
-
 def _build(
     raw: RawEntry, unit: str, lifecycle_source: bool, public_fields: tuple[str, ...]
 ) -> Entry:
     f = raw.fields
     try:
-        realtime = int(f.get("__REALTIME_TIMESTAMP", b"0"))
+        realtime = int(f.get(b"__REALTIME_TIMESTAMP", b"0"))
     except ValueError:
         realtime = 0
-    cursor = _text(f.get("__CURSOR"))
     return Entry(
         realtime_usec=realtime,
-        seqnum=_seqnum(cursor),
-        priority=_PRIORITIES.get(f.get("PRIORITY", b""), 6),
-        identifier=_text(f.get("SYSLOG_IDENTIFIER")) or ("systemd" if lifecycle_source else unit),
-        message=_text(f.get("MESSAGE")),
+        priority=_PRIORITIES.get(f.get(b"PRIORITY", b""), 6),
+        identifier=_text(f.get(b"SYSLOG_IDENTIFIER")) or ("systemd" if lifecycle_source else unit),
+        message=_text(f.get(b"MESSAGE")),
         unit=unit,
-        extra=tuple((name, _text(f[name])) for name in public_fields if name in f),
-        lifecycle=parse_event(f.get("MESSAGE_ID"), f, unit) if lifecycle_source else None,
-        cursor=cursor,
+        extra=tuple((n, _text(f[n.encode()])) for n in public_fields if n.encode() in f)
+        if public_fields
+        else (),
+        lifecycle=parse_event(f.get(b"MESSAGE_ID"), f, unit) if lifecycle_source else None,
+        cursor=_text(f.get(b"__CURSOR")),
     )
 
 
@@ -56,11 +46,11 @@ def verify_unit_entry(
     raw: RawEntry, invocation_id: InvocationId, pins: UnitPins, public_fields: tuple[str, ...]
 ) -> Entry | None:
     """An entry written by the unit's own processes: trusted invocation ID and unit must match."""
-    if raw.repeated & {"_SYSTEMD_INVOCATION_ID", "_SYSTEMD_UNIT"}:
+    if raw.repeated and raw.repeated & {b"_SYSTEMD_INVOCATION_ID", b"_SYSTEMD_UNIT"}:
         return None
-    if raw.fields.get("_SYSTEMD_INVOCATION_ID") != invocation_id.encode():
+    if raw.fields.get(b"_SYSTEMD_INVOCATION_ID") != invocation_id.encode():
         return None
-    unit = _text(raw.fields.get("_SYSTEMD_UNIT"))
+    unit = _text(raw.fields.get(b"_SYSTEMD_UNIT"))
     if not pins.matches(unit):
         return None
     return _build(raw, unit, False, public_fields)
@@ -71,13 +61,13 @@ def verify_lifecycle_entry(
 ) -> Entry | None:
     """A line systemd (PID 1) wrote about the unit.  ``UNIT=``/``INVOCATION_ID=`` are user fields
     any process can write, so only the trusted ``_PID=1`` makes such a line systemd's."""
-    if raw.repeated & {"_PID", "INVOCATION_ID", "UNIT"}:
+    if raw.repeated and raw.repeated & {b"_PID", b"INVOCATION_ID", b"UNIT"}:
         return None
-    if raw.fields.get("_PID") != b"1":
+    if raw.fields.get(b"_PID") != b"1":
         return None
-    if raw.fields.get("INVOCATION_ID") != invocation_id.encode():
+    if raw.fields.get(b"INVOCATION_ID") != invocation_id.encode():
         return None
-    unit = _text(raw.fields.get("UNIT"))
+    unit = _text(raw.fields.get(b"UNIT"))
     if not pins.matches(unit):
         return None
     return _build(raw, unit, True, public_fields)

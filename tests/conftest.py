@@ -134,6 +134,7 @@ class CountingRelay:
         self.request_lines: list[bytes] = []
         self.server: asyncio.Server | None = None
         self.port = 0
+        self._writers: list[asyncio.StreamWriter] = []
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -142,6 +143,7 @@ class CountingRelay:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_w]
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bool) -> None:
             try:
@@ -159,6 +161,12 @@ class CountingRelay:
 
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(pipe(reader, up_w, True), pipe(up_r, writer, False))
+
+    def cut(self) -> None:
+        """Drop every open connection at once, as a network failure would."""
+        for w in list(self._writers):
+            w.transport.abort()
+        self._writers.clear()
 
     async def close(self) -> None:
         if self.server:
@@ -248,3 +256,59 @@ async def raw_get(client: TestClient[Any, Any], target: str) -> tuple[int, bytes
             out, rest = out + rest[:size], rest[size + 2 :]
         body = out
     return status, body
+
+
+FAST = {"timeouts": {"finish_grace": 0.5, "follow_idle": 30, "follow_max": 60}}
+
+
+@dataclass
+class Live:
+    journal: lj.LiveJournal
+    clock: lj.Clock
+    relay: CountingRelay
+    inv: str
+
+    def line(self, message: str, **kw: Any) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.unit_line(self.clock, UNIT, self.inv, message, **kw))
+
+    def start(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.starting(self.clock, UNIT, self.inv))
+
+    def succeed(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.succeeded(self.clock, UNIT, self.inv))
+
+    def fail(self) -> None:
+        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
+        self.journal.write(lj.failed(self.clock, UNIT, self.inv, status=1))
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    directory = tmp_path / "live"
+    journal = lj.LiveJournal(directory)
+    gw = lj.Gatewayd(directory)
+    relay = CountingRelay(gw.port)
+    await relay.start()
+    yield Live(journal, lj.Clock(lj.now_usec()), relay, lj.new_invocation_id())
+    await relay.close()
+    journal.close()
+    gw.stop()
+
+
+async def live_proxy(make_proxy: Any, live: Live, **overrides: Any) -> Any:
+    raw = dict(FAST)
+    raw.update(overrides)
+    return await make_proxy(upstream=f"http://127.0.0.1:{live.relay.port}", **raw)
+
+
+async def wait_for_log(proxy: Any, inv: str, lines: int) -> None:
+    """Wait until the journal file shows ``lines`` entries (journal-remote writes asynchronously)."""
+    for _ in range(200):
+        resp = await proxy.get(f"/logs/{inv}.json")
+        if resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"journal never reached {lines} lines")

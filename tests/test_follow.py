@@ -6,76 +6,19 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from journal_proxy import localjournal as lj
 from journal_proxy.app import HUBS, STREAMS
 
-from .conftest import UNIT, CountingRelay, app_of
-
-FAST = {"timeouts": {"finish_grace": 0.5, "follow_idle": 30, "follow_max": 60}}
-
-
-@dataclass
-class Live:
-    journal: lj.LiveJournal
-    clock: lj.Clock
-    relay: CountingRelay
-    inv: str
-
-    def line(self, message: str, **kw: Any) -> None:
-        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
-        self.journal.write(lj.unit_line(self.clock, UNIT, self.inv, message, **kw))
-
-    def start(self) -> None:
-        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
-        self.journal.write(lj.starting(self.clock, UNIT, self.inv))
-
-    def succeed(self) -> None:
-        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
-        self.journal.write(lj.succeeded(self.clock, UNIT, self.inv))
-
-    def fail(self) -> None:
-        self.clock.usec = max(self.clock.usec + 1, lj.now_usec())
-        self.journal.write(lj.failed(self.clock, UNIT, self.inv, status=1))
-
-
-@pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    directory = tmp_path / "live"
-    journal = lj.LiveJournal(directory)
-    gw = lj.Gatewayd(directory)
-    relay = CountingRelay(gw.port)
-    await relay.start()
-    yield Live(journal, lj.Clock(lj.now_usec()), relay, lj.new_invocation_id())
-    await relay.close()
-    journal.close()
-    gw.stop()
-
-
-async def _proxy(make_proxy: Any, live: Live, **overrides: Any) -> Any:
-    raw = dict(FAST)
-    raw.update(overrides)
-    return await make_proxy(upstream=f"http://127.0.0.1:{live.relay.port}", **raw)
-
-
-async def _wait_for_log(proxy: Any, inv: str, lines: int) -> None:
-    """Wait until the journal file shows ``lines`` entries (journal-remote writes asynchronously)."""
-    for _ in range(200):
-        resp = await proxy.get(f"/logs/{inv}.json")
-        if resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"journal never reached {lines} lines")
+from .conftest import UNIT, Live, app_of
+from .conftest import live_proxy as _proxy
+from .conftest import wait_for_log as _wait_for_log
 
 
 async def _readline(resp: Any, timeout: float = 5.0) -> str:
-    return (await asyncio.wait_for(resp.content.readline(), timeout)).decode()
+    line: bytes = await asyncio.wait_for(resp.content.readline(), timeout)
+    return line.decode()
 
 
 async def _sse_events(resp: Any, count: int, timeout: float = 5.0) -> list[dict[str, str]]:

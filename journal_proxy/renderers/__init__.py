@@ -30,11 +30,21 @@ class Renderer(Protocol):
         """Last bytes; ``reason`` says why a follow stream stopped (None: the log simply ended)."""
 
 
+_last_second: list[object] = [None, ""]
+
+
 def iso_time(usec: int | None) -> str | None:
-    """ISO 8601 UTC with microseconds: ``2026-11-25T21:30:13.123456Z``."""
+    """ISO 8601 UTC with microseconds: ``2026-11-25T21:30:13.123456Z``.
+
+    Consecutive entries mostly share their second, so the formatted second is reused.
+    """
     if usec is None:
         return None
-    return (_EPOCH + timedelta(microseconds=usec)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seconds, micro = divmod(usec, 1_000_000)
+    if _last_second[0] != seconds:
+        text = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second[:] = [seconds, text]
+    return f"{_last_second[1]}.{micro:06d}Z"
 
 
 def status_dict(status: Status) -> dict[str, object]:

@@ -43,8 +43,9 @@ def _message_html(message: str) -> str:
 class HtmlRenderer:
     content_type = "text/html; charset=utf-8"
 
-    def __init__(self, invocation_id: str, css_url: str, js_url: str) -> None:
+    def __init__(self, invocation_id: str, css_url: str, js_url: str, icon_url: str) -> None:
         self._id = invocation_id
+        self._icon = icon_url
         self._css = css_url
         self._js = js_url
         self._lines = 0
@@ -62,6 +63,7 @@ class HtmlRenderer:
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>{unit} · {_badge(status)}</title>
+<link rel="icon" href="{self._icon}" type="image/svg+xml">
 <link rel="stylesheet" href="{self._css}">
 <script src="{self._js}" defer></script>
 </head>

@@ -1,0 +1,274 @@
+"""The log page in real headless Chromium, against the proxy in front of a real gatewayd."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from journal_proxy import localjournal as lj
+
+from .conftest import UNIT, Corpus, CountingRelay, Live
+from .conftest import live_proxy as _proxy
+from .conftest import wait_for_log as _wait_for_log
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail("chromium is not installed: run scripts/test.sh")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        await b.close()
+
+
+async def _page(browser: Browser, **kw: Any) -> tuple[Page, list[str]]:
+    ctx = await browser.new_context(viewport={"width": 1200, "height": 800}, **kw)
+    page = await ctx.new_page()
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type in ("error", "warning"):
+            problems.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return page, problems
+
+
+async def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def _url(proxy: Any, path: str) -> str:
+    return str(proxy.make_url(path))
+
+
+async def test_colours_escaping_and_no_script_from_the_log(
+    browser: Browser, proxy: Any, corpus: Corpus
+) -> None:
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{corpus.tricky}"))
+    await page.wait_for_selector("#L3")
+    green = page.locator(".l .m span.b.f2")
+    assert await green.first.text_content() == "green"
+    texts = await page.locator(".l .m").all_text_contents()
+    assert "<script>window.pwned=1</script>" in texts
+    assert any("onerror" in t for t in texts)
+    assert await page.evaluate("window.pwned") is None
+    assert await page.locator("script").count() == 1  # only our own app.js
+    assert await page.locator("#status").text_content() == "succeeded"
+    await _shot(page, "finished-tricky")
+    assert problems == []
+
+
+async def test_failed_page_shows_status_and_errors_stand_out(
+    browser: Browser, proxy: Any, corpus: Corpus
+) -> None:
+    page, problems = await _page(browser, color_scheme="dark")
+    await page.goto(_url(proxy, f"/logs/{corpus.failed}"))
+    assert await page.locator("#status").text_content() == "failed: exit-code, status 1"
+    assert await page.locator("h1").text_content() == UNIT
+    assert await page.locator(".l.p3").count() >= 1
+    await _shot(page, "failed-dark")
+    assert problems == []
+
+
+async def test_line_anchor_and_range_highlight_and_click_updates_url(
+    browser: Browser, proxy: Any, corpus: Corpus
+) -> None:
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{corpus.ok}#L3"))
+    await page.wait_for_selector("#L3.hl")
+    assert await page.locator(".l.hl").count() == 1
+    await page.goto(_url(proxy, f"/logs/{corpus.ok}#L2-L4"))
+    await page.reload()
+    await page.wait_for_selector("#L4.hl")
+    assert await page.locator(".l.hl").count() == 3
+    await page.click("#L5 a.n")
+    assert page.url.endswith("#L5")
+    await page.click("#L7 a.n", modifiers=["Shift"])
+    assert page.url.endswith("#L5-L7")
+    assert await page.locator(".l.hl").count() == 3
+    assert await page.locator(".copy").count() == 1
+    assert problems == []
+
+
+async def test_search_counts_and_filters(browser: Browser, proxy: Any, corpus: Corpus) -> None:
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{corpus.ok}"))
+    await page.fill("#search", "STEP")
+    await expect(page.locator("#matches")).to_have_text("5 matches")
+    await page.check("#filter")
+    visible = await page.locator(".l:visible").count()
+    assert visible == 5
+    await page.click("#wrap")
+    assert await page.evaluate("document.body.classList.contains('nowrap')")
+    await page.click("#tz")
+    assert await page.locator("#tz").text_content() == "Local"
+    await _shot(page, "search")
+    assert problems == []
+
+
+async def test_without_javascript_the_log_is_there(
+    browser: Browser, proxy: Any, corpus: Corpus
+) -> None:
+    page, _ = await _page(browser, java_script_enabled=False)
+    await page.goto(_url(proxy, f"/logs/{corpus.ok}"))
+    texts = await page.locator(".l .m").all_text_contents()
+    assert corpus.ok_lines[0] in texts and len(texts) >= 8
+
+
+async def test_live_lines_and_status_change_without_reload(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    live.line("\x1b[1mbuilding\x1b[0m")
+    await _wait_for_log(proxy, live.inv, 2)
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{live.inv}"))
+    assert await page.locator("#status").text_content() == "running"
+    await expect(page.locator("#live")).to_have_text("Live")
+    await _shot(page, "running")
+    live.line("a brand new line")
+    await page.wait_for_selector("#L3")
+    assert "a brand new line" in (await page.locator("#L3 .m").text_content() or "")
+    live.fail()
+    await expect(page.locator("#status")).to_have_text("failed: exit-code, status 1")
+    ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
+    assert ids == [f"L{i}" for i in range(1, len(ids) + 1)]
+    await _shot(page, "failed-live")
+    assert problems == []
+
+
+async def test_reconnect_resumes_without_duplicates(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    proxy = await _proxy(make_proxy, live)
+    front = CountingRelay(proxy.server.port)  # the page talks to the proxy through a cuttable link
+    await front.start()
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    page, _ = await _page(browser)
+    await page.goto(f"http://127.0.0.1:{front.port}/logs/{live.inv}")
+    await expect(page.locator("#live")).to_have_text("Live")
+    live.line("before the cut")
+    await page.wait_for_selector("#L2")
+    front.cut()
+    live.line("during the cut 1")
+    live.line("during the cut 2")
+    await page.wait_for_selector("#L4", timeout=15000)
+    live.line("after the cut")
+    await page.wait_for_selector("#L5", timeout=15000)
+    ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
+    assert ids == ["L1", "L2", "L3", "L4", "L5"]
+    messages = await page.locator(".l .m").all_text_contents()
+    assert messages[1:] == [
+        "before the cut",
+        "during the cut 1",
+        "during the cut 2",
+        "after the cut",
+    ]
+    await front.close()
+
+
+@pytest.fixture(scope="session")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[lj.Gatewayd, str]:
+    directory = tmp_path_factory.mktemp("big")
+    inv = lj.new_invocation_id()
+    clock = lj.Clock()
+    parts = [lj.starting(clock, UNIT, inv)]
+    parts += [
+        lj.unit_line(
+            clock,
+            UNIT,
+            inv,
+            f"line {i} \x1b[32mok\x1b[0m compiling module_{i % 977}.py",
+            priority=6 if i % 50 else 4,
+        )
+        for i in range(100_000)
+    ]
+    parts.append(lj.succeeded(clock, UNIT, inv))
+    lj.write_journal(directory, "big", b"".join(parts))
+    gw = lj.Gatewayd(directory)
+    return gw, inv
+
+
+@pytest.fixture
+def proxy_process(big_log: tuple[lj.Gatewayd, str]) -> Iterator[str]:
+    """The proxy as its own process, as deployed: the browser test must not share its CPU."""
+    gw, _ = big_log
+    port = lj.free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "journal_proxy.cli",
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            gw.url,
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
+    browser: Browser, proxy_process: str, big_log: tuple[lj.Gatewayd, str]
+) -> None:
+    _, inv = big_log
+    page, problems = await _page(browser)
+    started = time.monotonic()
+    await page.goto(f"{proxy_process}/logs/{inv}", wait_until="commit")
+    await page.wait_for_selector("#L40", state="attached")
+    first = time.monotonic() - started
+    await page.wait_for_selector("#L100004", state="attached", timeout=60000)
+    total = time.monotonic() - started
+    print(f"100k lines: first screen {first:.2f}s, all lines {total:.2f}s")
+    assert first < 2.0
+    assert total < 30.0
+    await page.goto(f"{proxy_process}/logs/{inv}#L99999")
+    await page.wait_for_selector("#L99999.hl", timeout=60000)
+    assert await page.locator("#L99999").is_visible()
+    await _shot(page, "big-end")
+    assert problems == []
