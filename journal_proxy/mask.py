@@ -46,10 +46,13 @@ BUILTIN_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-# A cheap first look: a message with none of these cannot match a built-in pattern.
-_PREFILTER = re.compile(
-    r"gh[pousr]_|github_pat_|A[KS]IA|xox|eyJ|://|PRIVATE KEY|(?i:authorization)"
-)
+# A cheap first look: a message without any of these cannot match a built-in pattern.  Substring
+# tests are several times faster than one regex alternation, and most log lines have none.
+_INDICATORS = ("gh", "AKIA", "ASIA", "xox", "eyJ", "://", "PRIVATE KEY")
+
+
+def _might_hold_builtin(text: str) -> bool:
+    return any(k in text for k in _INDICATORS) or "thoriz" in text.lower()
 _ESCAPE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
 )
@@ -151,7 +154,7 @@ class Masker:
     def _spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         regexes: list[re.Pattern[str]] = list(self.custom)
-        if self.builtin and _PREFILTER.search(text):
+        if self.builtin and _might_hold_builtin(text):
             regexes += self.builtin
         for rx in regexes:
             for m in rx.finditer(text):
