@@ -53,6 +53,8 @@ _INDICATORS = ("gh", "AKIA", "ASIA", "xox", "eyJ", "://", "PRIVATE KEY")
 
 def _might_hold_builtin(text: str) -> bool:
     return any(k in text for k in _INDICATORS) or "thoriz" in text.lower()
+
+
 _ESCAPE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
 )

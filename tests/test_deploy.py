@@ -1,0 +1,397 @@
+"""Running as deployed: socket activation, sd_notify, shutdown, unix sockets, nginx, unit files."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from journal_proxy import localjournal as lj
+from journal_proxy.activation import Notifier, listen_sockets
+
+from .conftest import UNIT, Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+PROXY = [sys.executable, "-m", "journal_proxy.cli"]
+
+
+def _get(url: str, timeout: float = 10, unix: str | None = None) -> tuple[int, bytes]:
+    if unix:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(unix)
+            s.sendall(f"GET {url} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        return int(head.split(b" ")[1]), body
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listening on {port}")
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
+    path = str(tmp_path / "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(10)
+    yield s, path
+    s.close()
+
+
+def _messages(sock: socket.socket, until: str, timeout: float = 10) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            seen += sock.recv(4096).decode().split("\n")
+        except TimeoutError:
+            break
+        if any(m.startswith(until) for m in seen):
+            return seen
+    raise AssertionError(f"no {until} in {seen}")
+
+
+def test_listen_sockets_checks_pid_and_clears_variables() -> None:
+    env = {"LISTEN_PID": "1", "LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"}
+    assert listen_sockets(env) == []  # not for us
+    assert env == {}
+    n = Notifier({"NOTIFY_SOCKET": "relative/path"})
+    assert not n.enabled
+
+
+def test_tcp_socket_activation_serves_and_notifies(
+    gatewayd: lj.Gatewayd, corpus: Corpus, notify_socket: tuple[socket.socket, str]
+) -> None:
+    sock, path = notify_socket
+    port = lj.free_port()
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}
+    proc = subprocess.Popen(
+        [
+            "systemd-socket-activate",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-E",
+            "NOTIFY_SOCKET",
+            "-E",
+            "WATCHDOG_USEC",
+            *PROXY,
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            gatewayd.url,
+            "--listen",
+            "127.0.0.1:1",
+        ],  # --listen is ignored when sockets are passed
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # systemd-socket-activate starts the program on the first connection, as systemd does.
+        _wait_port(port)
+        status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
+        assert status == 200 and b"step 1" in body
+        seen = _messages(sock, "READY=1")
+        seen += _messages(sock, "WATCHDOG=1")
+        assert any(m.startswith("STATUS=serving") for m in seen)
+        proc.send_signal(signal.SIGTERM)
+        seen += _messages(sock, "STOPPING=1")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "Traceback" not in err
+    assert corpus.ok not in err  # the access log shows only a prefix of the capability
+    assert corpus.ok[:8] + "…" in err
+    ours = err.split("Execing", 1)[1].splitlines()[1:]  # after systemd-socket-activate's own lines
+    assert ours and all(re.match(r"<[0-7]>journal_proxy", line) for line in ours), err
+
+
+def test_unix_socket_activation_and_unix_upstream(
+    corpus_dir: tuple[Path, Corpus], tmp_path: Path
+) -> None:
+    directory, corpus = corpus_dir
+    upstream_sock = str(tmp_path / "gatewayd.sock")
+    gw = lj.Gatewayd(directory, unix_path=upstream_sock)
+    listen_sock = str(tmp_path / "proxy.sock")
+    proc = subprocess.Popen(
+        [
+            "systemd-socket-activate",
+            "-l",
+            listen_sock,
+            *PROXY,
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            f"unix:{upstream_sock}",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if os.path.exists(listen_sock):
+                break
+            time.sleep(0.05)
+        status, body = _get(f"/logs/{corpus.failed}.txt", unix=listen_sock)
+        assert status == 200
+        assert b"failed: exit-code, status 1" in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        gw.stop()
+
+
+def test_listen_on_unix_path_with_mode(
+    gatewayd: lj.Gatewayd, corpus: Corpus, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "listen.sock")
+    proc = subprocess.Popen(
+        [
+            *PROXY,
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            gatewayd.url,
+            "--listen",
+            f"unix:{path}",
+            "--listen-mode",
+            "600",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.05)
+        time.sleep(0.1)
+        assert os.stat(path).st_mode & 0o777 == 0o600
+        assert _get(f"/logs/{corpus.ok}.json", unix=path)[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
+    port = lj.free_port()
+    proc = subprocess.Popen(
+        [
+            "systemd-socket-activate",
+            "-l",
+            f"127.0.0.1:{port}",
+            *PROXY,
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            gatewayd.url,
+            "--exit-idle-after",
+            "1",
+        ],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_port(port)
+        assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # starts it, as systemd would
+        started = time.monotonic()
+        assert proc.wait(timeout=15) == 0
+        assert time.monotonic() - started < 8
+    finally:
+        proc.kill()
+    assert b"idle for" in (proc.stderr.read() if proc.stderr else b"")
+
+
+def test_sigterm_ends_follow_streams_with_a_closing_line(tmp_path: Path) -> None:
+    directory = tmp_path / "live"
+    journal = lj.LiveJournal(directory)
+    gw = lj.Gatewayd(directory)
+    inv = lj.new_invocation_id()
+    clock = lj.Clock(lj.now_usec())
+    journal.write(lj.starting(clock, UNIT, inv))
+    port = lj.free_port()
+    proc = subprocess.Popen(
+        [*PROXY, "serve", "--unit", UNIT, "--upstream", gw.url, "--listen", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_port(port)
+        for _ in range(100):
+            if _get(f"http://127.0.0.1:{port}/logs/{inv}.txt")[0] == 200:
+                break
+            time.sleep(0.05)
+        conn = socket.create_connection(("127.0.0.1", port))
+        conn.sendall(f"GET /logs/{inv}.txt?follow HTTP/1.0\r\n\r\n".encode())
+        conn.settimeout(10)
+        first = conn.recv(65536)
+        assert b"Starting" in first or b"200 OK" in first
+        time.sleep(0.2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rest = first
+        while chunk := conn.recv(65536):
+            rest += chunk
+        assert b"# end of stream: the server is shutting down" in rest
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 6
+    finally:
+        proc.kill()
+        journal.close()
+        gw.stop()
+    assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
+
+
+def _nginx_conf(tmp: Path, proxy_port: int, nginx_port: int) -> Path:
+    snippet = (ROOT / "deploy/nginx/journal-proxy.conf").read_text()
+    upstream = (
+        (ROOT / "deploy/nginx/upstream.conf")
+        .read_text()
+        .replace("server unix:/run/journal-proxy.sock;", f"server 127.0.0.1:{proxy_port};")
+    )
+    (tmp / "snippet.conf").write_text(snippet)
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp};
+    uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+    {upstream}
+    server {{
+        listen 127.0.0.1:{nginx_port};
+        include {tmp}/snippet.conf;
+        location / {{ return 404; }}
+    }}
+}}
+""")
+    return conf
+
+
+def test_behind_real_nginx_with_the_shipped_snippet_including_live_follow(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    directory = tmp_path / "live"
+    journal = lj.LiveJournal(directory)
+    gw = lj.Gatewayd(directory)
+    inv = lj.new_invocation_id()
+    clock = lj.Clock(lj.now_usec())
+    journal.write(lj.starting(clock, UNIT, inv) + lj.unit_line(clock, UNIT, inv, "hello via nginx"))
+    proxy_port, nginx_port = lj.free_port(), lj.free_port()
+    proxy = subprocess.Popen(
+        [
+            *PROXY,
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            gw.url,
+            "--listen",
+            f"127.0.0.1:{proxy_port}",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    ngx = subprocess.Popen(
+        [nginx, "-c", str(_nginx_conf(tmp_path, proxy_port, nginx_port))], stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_port(proxy_port)
+        _wait_port(nginx_port)
+        base = f"http://127.0.0.1:{nginx_port}"
+        for _ in range(100):
+            status, body = _get(f"{base}/logs/{inv}.txt")
+            if b"hello via nginx" in body:
+                break
+            time.sleep(0.05)
+        assert status == 200 and b"hello via nginx" in body
+        assert _get(f"{base}/entries")[0] == 404
+        assert _get(f"{base}/logs/{inv.upper()}")[0] == 404
+        conn = socket.create_connection(("127.0.0.1", nginx_port))
+        conn.sendall(f"GET /logs/{inv}.txt?follow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        conn.settimeout(10)
+        got = b""
+        while b"hello via nginx" not in got:
+            got += conn.recv(65536)
+        journal.write(lj.unit_line(clock, UNIT, inv, "live through nginx"))
+        started = time.monotonic()
+        while b"live through nginx" not in got:
+            got += conn.recv(65536)
+        assert time.monotonic() - started < 2  # not held back by proxy buffering
+        journal.write(lj.succeeded(clock, UNIT, inv))
+        while b"end of stream" not in got:
+            got += conn.recv(65536)
+        conn.close()
+        assert inv not in (tmp_path / "access.log").read_text()
+    finally:
+        ngx.terminate()
+        proxy.terminate()
+        ngx.wait(timeout=10)
+        proxy.wait(timeout=10)
+        journal.close()
+        gw.stop()
+
+
+def test_shipped_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    exe = shutil.which("journal-proxy", path=str(Path(sys.executable).parent)) or "/bin/true"
+    units = [
+        ROOT / "deploy/journal-proxy.socket",
+        ROOT / "deploy/journal-proxy.service",
+        *sorted((ROOT / "deploy/examples").iterdir()),
+    ]
+    for unit in units:
+        text = unit.read_text().replace("/usr/local/bin/journal-proxy", exe)
+        text = text.replace("/opt/website/deploy.sh", "/bin/true")
+        (tmp_path / unit.name).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *[str(tmp_path / u.name) for u in units]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    security = subprocess.run(
+        [
+            "systemd-analyze",
+            "security",
+            "--offline=true",
+            "--threshold=20",
+            str(tmp_path / "journal-proxy.service"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert security.returncode == 0, security.stdout[-2000:]
+    score = re.search(
+        r"Overall exposure level for journal-proxy.service: ([0-9.]+)", security.stdout
+    )
+    assert score and float(score.group(1)) <= 2.0, security.stdout[-500:]
