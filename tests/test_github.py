@@ -1,0 +1,285 @@
+"""notify-github against a local server that implements GitHub's deployment-status endpoint.
+
+GitHub cannot be reached from here; the stand-in answers as GitHub documents for
+``POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses``: 201 with the status object,
+401 ``Bad credentials``, 404 ``Not Found``, 422 ``Validation Failed``, and records each request.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+INV = "0123456789abcdef0123456789abcdef"
+TOKEN = "ghs_" + "T" * 36
+VALID_STATES = {"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}
+
+
+@dataclass
+class FakeGitHub:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    fail_times: int = 0  # answer 502 this many times first
+    url: str = ""
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    state = FakeGitHub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            if state.fail_times > 0:
+                state.fail_times -= 1
+                self._send(502, {"message": "Server Error"})
+                return
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._send(
+                    401,
+                    {
+                        "message": "Bad credentials",
+                        "documentation_url": "https://docs.github.com/rest",
+                    },
+                )
+                return
+            parts = self.path.split("/")
+            if (
+                len(parts) != 7
+                or parts[1] != "repos"
+                or parts[4] != "deployments"
+                or parts[6] != "statuses"
+                or parts[5] != "42"
+            ):
+                self._send(
+                    404,
+                    {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+                )
+                return
+            if body.get("state") not in VALID_STATES:
+                self._send(
+                    422,
+                    {
+                        "message": "Validation Failed",
+                        "errors": [{"field": "state", "code": "invalid"}],
+                    },
+                )
+                return
+            self._send(201, {"id": 7, "state": body["state"], "log_url": body.get("log_url", "")})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+
+
+def _run(
+    github: FakeGitHub, args: list[str], env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "journal_proxy.cli",
+            "notify-github",
+            "--repo",
+            "example/website",
+            "--log-base",
+            "https://deploy.example.com/logs/",
+            "--api-url",
+            github.url,
+            "--retry-delay",
+            "0.01",
+            *args,
+        ],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_failure_from_onfailure_handler(github: FakeGitHub, tmp_path: Path) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "github-token").write_text(TOKEN + "\n")
+    env = {
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "MONITOR_INVOCATION_ID": INV,
+        "INVOCATION_ID": "f" * 32,
+        "MONITOR_SERVICE_RESULT": "exit-code",
+        "MONITOR_EXIT_CODE": "exited",
+        "MONITOR_EXIT_STATUS": "1",
+    }
+    result = _run(
+        github,
+        ["--deployment", "42", "--state", "auto", "--environment-url", "https://www.example.com"],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    [req] = github.requests
+    assert req["path"] == "/repos/example/website/deployments/42/statuses"
+    assert req["body"] == {
+        "state": "failure",
+        "log_url": f"https://deploy.example.com/logs/{INV}",
+        "description": "failed: exit-code, status 1",
+        "environment_url": "https://www.example.com",
+    }
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert headers["accept"] == "application/vnd.github+json"
+    assert headers["x-github-api-version"] == "2022-11-28"
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_success_from_onsuccess_handler(github: FakeGitHub, tmp_path: Path) -> None:
+    env = {"GITHUB_TOKEN": TOKEN, "MONITOR_INVOCATION_ID": INV, "MONITOR_SERVICE_RESULT": "success"}
+    assert _run(github, ["--deployment", "42", "--state", "auto"], env, tmp_path).returncode == 0
+    assert github.requests[0]["body"]["state"] == "success"
+    assert github.requests[0]["body"]["description"] == "succeeded"
+
+
+def test_in_progress_from_execstartpre_uses_invocation_id_and_deployment_file(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    (tmp_path / "deployment-id").write_text("42\n")
+    (tmp_path / "token").write_text(TOKEN)
+    env = {"INVOCATION_ID": INV}
+    result = _run(
+        github,
+        [
+            "--deployment-file",
+            str(tmp_path / "deployment-id"),
+            "--state",
+            "in_progress",
+            "--token-file",
+            str(tmp_path / "token"),
+        ],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert github.requests[0]["body"]["state"] == "in_progress"
+    assert github.requests[0]["body"]["log_url"].endswith(INV)
+
+
+def test_invocation_flag_is_the_last_resort(github: FakeGitHub, tmp_path: Path) -> None:
+    env = {"GITHUB_TOKEN": TOKEN}
+    assert (
+        _run(
+            github, ["--deployment", "42", "--state", "success", "--invocation", INV], env, tmp_path
+        ).returncode
+        == 0
+    )
+    assert github.requests[0]["body"]["log_url"].endswith(INV)
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", INV.upper(), INV + "0", ""])
+def test_invalid_invocation_posts_nothing(github: FakeGitHub, tmp_path: Path, bad: str) -> None:
+    env = {"GITHUB_TOKEN": TOKEN, "MONITOR_INVOCATION_ID": bad} if bad else {"GITHUB_TOKEN": TOKEN}
+    result = _run(github, ["--deployment", "42", "--state", "success"], env, tmp_path)
+    assert result.returncode != 0
+    assert github.requests == []
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_token_is_one_clear_line_without_the_token(github: FakeGitHub, tmp_path: Path) -> None:
+    env = {"GITHUB_TOKEN": "ghp_wrongwrongwrongwrongwrongwrongwrong12", "INVOCATION_ID": INV}
+    result = _run(github, ["--deployment", "42", "--state", "success"], env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "journal-proxy notify-github: GitHub answered 401: bad or expired token (Bad credentials)"
+    ]
+    assert "wrongwrong" not in result.stdout + result.stderr
+    assert len(github.requests) == 1  # 4xx is not retried
+
+
+def test_unknown_deployment_is_404_message(github: FakeGitHub, tmp_path: Path) -> None:
+    result = _run(
+        github,
+        ["--deployment", "999", "--state", "success"],
+        {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV},
+        tmp_path,
+    )
+    assert result.returncode == 1
+    assert "404: unknown repository or deployment" in result.stderr
+
+
+def test_server_errors_are_retried_then_succeed(github: FakeGitHub, tmp_path: Path) -> None:
+    github.fail_times = 2
+    result = _run(
+        github,
+        ["--deployment", "42", "--state", "success", "--retries", "3"],
+        {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(github.requests) == 3
+
+
+def test_server_errors_give_up_after_retries(github: FakeGitHub, tmp_path: Path) -> None:
+    github.fail_times = 10
+    result = _run(
+        github,
+        ["--deployment", "42", "--state", "success", "--retries", "2"],
+        {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV},
+        tmp_path,
+    )
+    assert result.returncode == 1
+    assert len(github.requests) == 3
+    assert "gave up after 3 attempts" in result.stderr
+
+
+def test_network_error_is_retried_and_reported(tmp_path: Path) -> None:
+    from .conftest import closed_port
+
+    fake = FakeGitHub(url=f"http://127.0.0.1:{closed_port()}")
+    result = _run(
+        fake,
+        ["--deployment", "42", "--state", "success", "--retries", "1"],
+        {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV},
+        tmp_path,
+    )
+    assert result.returncode == 1
+    assert "cannot reach GitHub" in result.stderr and "2 attempts" in result.stderr
+
+
+def test_missing_token_and_auto_without_result_are_clear(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    result = _run(
+        github, ["--deployment", "42", "--state", "success"], {"INVOCATION_ID": INV}, tmp_path
+    )
+    assert result.returncode == 1 and "no token" in result.stderr
+    result = _run(
+        github,
+        ["--deployment", "42", "--state", "auto"],
+        {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV},
+        tmp_path,
+    )
+    assert result.returncode == 1 and "MONITOR_SERVICE_RESULT" in result.stderr
+    assert github.requests == []
