@@ -17,7 +17,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from .entry import Entry, NumberedEntry
-from .errors import InvocationNotFound
+from .errors import InvocationNotFound, UpstreamProtocolError
 from .export_format import ExportParser, RawEntry
 from .gatewayd import GatewaydClient, Match
 from .ids import InvocationId
@@ -77,7 +77,10 @@ async def verified_entries(
     async with client.entries(matches, follow=follow, after_cursor=after_cursor) as body:
         async for chunk in body:
             for raw in parser.feed(chunk):
-                if skip_cursor is not None and raw.fields.get(b"__CURSOR") == skip_cursor:
+                cursor = raw.fields.get(b"__CURSOR")
+                if cursor is None:  # gatewayd writes a cursor first in every entry
+                    raise UpstreamProtocolError("entry without a cursor: the stream is corrupt")
+                if cursor == skip_cursor:
                     continue
                 entry = verifier(raw, query.invocation_id, query.pins, query.public_fields)
                 if entry is None:

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+from typing import Any
 
 from aiohttp import web
 
@@ -39,17 +40,25 @@ async def _sites(runner: web.AppRunner, settings: Settings) -> list[str]:
     return [f"http://{listen.host}:{listen.port}"]
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How aiohttp's HTTP server is run; the tests use the same options."""
+    return {
+        "handler_cancellation": True,  # a viewer that disconnects frees its stream at once
+        "max_line_size": settings.limits.max_request_line,
+        "max_field_size": settings.limits.max_header_bytes,
+        "keepalive_timeout": 15.0,
+    }
+
+
 async def serve(settings: Settings) -> None:
     notifier = Notifier()
     app = make_app(settings)
     runner = web.AppRunner(
         app,
-        handler_cancellation=True,
         access_log_class=AccessLogger,
         access_log=logging.getLogger("journal_proxy.access"),
         shutdown_timeout=settings.timeouts.shutdown,
-        max_line_size=8190,
-        max_field_size=8190,
+        **server_options(settings),
     )
     await runner.setup()
     where = await _sites(runner, settings)

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from journal_proxy import localjournal as lj
 from journal_proxy.app import make_app
+from journal_proxy.server import server_options
 from journal_proxy.settings import Settings, settings_from_mapping
 
 UNIT = "deploy-website.service"
@@ -195,7 +196,7 @@ async def make_proxy(aiohttp_client: Any, relay: CountingRelay) -> AsyncIterator
         }
         raw.update(overrides)
         settings: Settings = settings_from_mapping(raw)
-        server = TestServer(make_app(settings), handler_cancellation=True)
+        server = TestServer(make_app(settings), **server_options(settings))
         client: TestClient[Any, Any] = await aiohttp_client(server)
         return client
 

@@ -1,0 +1,186 @@
+"""Hostile clients against the proxy as it runs in production (its own process, real sockets).
+
+Each test asserts the proxy stays up, serves a normal request afterwards, and reaches gatewayd
+only for valid requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from journal_proxy import localjournal as lj
+
+from .conftest import UNIT, Corpus, CountingRelay
+
+
+@dataclass
+class Running:
+    port: int
+    relay: CountingRelay
+    proc: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+async def running(relay: CountingRelay) -> AsyncIterator[Running]:
+    port = lj.free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "journal_proxy.cli",
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            f"http://127.0.0.1:{relay.port}",
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(200):
+        try:
+            _, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    yield Running(port, relay, proc)
+    proc.terminate()
+    proc.wait(timeout=10)
+    err = proc.stderr.read() if proc.stderr else b""
+    assert b"Traceback" not in err, err[-2000:]
+
+
+async def _exchange(port: int, raw: bytes, timeout: float = 5.0) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(65536), timeout)
+    finally:
+        writer.close()
+
+
+def _status(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/") else 0
+
+
+async def _still_serves(r: Running, corpus: Corpus) -> None:
+    before = len(r.relay.request_lines)
+    resp = await _exchange(r.port, f"GET /logs/{corpus.ok}.txt HTTP/1.0\r\n\r\n".encode())
+    assert _status(resp) == 200, resp[:200]
+    assert len(r.relay.request_lines) > before
+
+
+async def test_absolute_form_targets_are_refused(running: Running, corpus: Corpus) -> None:
+    for target in (
+        f"http://evil.example/logs/{'0' * 32}",
+        "http://127.0.0.1:19531/entries",
+        f"//logs/{corpus.ok}",
+        f"http://x/logs/{corpus.ok}/../../machine",
+    ):
+        resp = await _exchange(
+            running.port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+        assert _status(resp) in (400, 404), (target, resp[:100])
+    assert running.relay.connections == 0
+    await _still_serves(running, corpus)
+
+
+async def test_content_length_plus_transfer_encoding_is_rejected(
+    running: Running, corpus: Corpus
+) -> None:
+    smuggle = (
+        b"POST /logs/" + corpus.ok.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /logs/"
+        + corpus.failed.encode()
+        + b".txt HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    resp = await _exchange(running.port, smuggle)
+    assert _status(resp) == 400
+    assert b"failed: exit-code" not in resp  # the smuggled request was never answered
+    assert running.relay.connections == 0
+    await _still_serves(running, corpus)
+
+
+async def test_oversized_request_line_and_headers(running: Running, corpus: Corpus) -> None:
+    long_line = await _exchange(
+        running.port, b"GET /logs/" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    assert _status(long_line) in (400, 414)
+    big_header = await _exchange(
+        running.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20000 + b"\r\n\r\n"
+    )
+    assert _status(big_header) in (400, 431)
+    many = b"".join(b"X-%d: y\r\n" % i for i in range(5000))
+    many_headers = await _exchange(
+        running.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"
+    )
+    assert _status(many_headers) in (0, 400, 431)
+    assert running.relay.connections == 0
+    await _still_serves(running, corpus)
+
+
+async def test_http_1_0_is_served_without_chunking(running: Running, corpus: Corpus) -> None:
+    resp = await _exchange(running.port, f"GET /logs/{corpus.ok}.txt HTTP/1.0\r\n\r\n".encode())
+    head = resp.split(b"\r\n\r\n", 1)[0].lower()
+    assert _status(resp) == 200 and b"transfer-encoding: chunked" not in head
+
+
+async def test_slowloris_and_idle_connections_do_not_starve_others(
+    running: Running, corpus: Corpus
+) -> None:
+    writers = []
+    for i in range(300):
+        _, w = await asyncio.open_connection("127.0.0.1", running.port)
+        if i % 2:
+            w.write(b"GET /logs/")  # a request that never finishes
+        writers.append(w)
+    for _ in range(3):
+        for w in writers[1::2]:
+            w.write(b"a")
+        await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await _still_serves(running, corpus)
+    assert time.monotonic() - started < 2
+    for w in writers:
+        w.close()
+
+
+async def test_follow_flood_is_limited_per_client_and_others_still_served(
+    running: Running, corpus: Corpus
+) -> None:
+    conns = []
+    statuses = []
+    for _ in range(40):
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+        writer.write(f"GET /logs/{corpus.running}.txt?follow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        await writer.drain()
+        statuses.append(_status(await asyncio.wait_for(reader.readline(), 5) + b" "))
+        conns.append(writer)
+    assert statuses.count(200) == 16  # max_streams_per_client
+    assert statuses.count(429) == 24
+    health = await _exchange(running.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert _status(health) == 200
+    for w in conns:
+        w.close()
+    await asyncio.sleep(0.5)
+    await _still_serves(running, corpus)
+
+
+async def test_scanners_are_slowed_down(running: Running, corpus: Corpus) -> None:
+    codes = []
+    for i in range(60):
+        resp = await _exchange(running.port, f"GET /logs/{i:032x}x HTTP/1.0\r\n\r\n".encode())
+        codes.append(_status(resp))
+    assert codes[0] == 404
+    assert 429 in codes
+    assert running.relay.connections == 0
