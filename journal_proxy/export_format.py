@@ -41,11 +41,27 @@ class ExportParser:
     def __init__(self, max_entry_bytes: int = 4 << 20) -> None:
         self._max = max_entry_bytes
         self._rest = b""
+        self._error: UpstreamProtocolError | None = None
 
     def feed(self, chunk: bytes) -> list[RawEntry]:
-        """Consume ``chunk`` and return the entries it completed (possibly none)."""
-        data = self._rest + chunk if self._rest else chunk
+        """Consume ``chunk`` and return the entries it completed (possibly none).
+
+        A malformed or oversized entry raises :class:`UpstreamProtocolError`, but only after the
+        complete entries before it were returned: the reader gets everything that was valid.
+        """
+        if self._error is not None:
+            raise self._error
         entries: list[RawEntry] = []
+        try:
+            self._feed(chunk, entries)
+        except UpstreamProtocolError as exc:
+            if not entries:
+                raise
+            self._error = exc
+        return entries
+
+    def _feed(self, chunk: bytes, entries: list[RawEntry]) -> None:
+        data = self._rest + chunk if self._rest else chunk
         end = len(data)
         pos = 0  # where the next unparsed field starts
         begin = 0  # where the current entry starts: a partial entry is re-parsed next time
@@ -101,10 +117,11 @@ class ExportParser:
         self._rest = data[pos:]
         if len(self._rest) > self._max:
             self._too_large()
-        return entries
 
     def finish(self) -> None:
         """Call at end of stream: a half-written entry means the upstream stream was cut."""
+        if self._error is not None:
+            raise self._error
         if self._rest.strip(b"\n"):
             raise UpstreamProtocolError("stream ended in the middle of an entry")
 
