@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl"
+PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl wrk iproute2"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -23,5 +23,7 @@ fi
 .venv/bin/ruff check journal_proxy tests bench
 .venv/bin/ruff format --check journal_proxy tests bench
 .venv/bin/mypy
+# The benchmark in its short smoke mode: it must run, its figures are not judged here.
+.venv/bin/python bench/run.py --smoke 2>/dev/null
 # pytest exits 5 when it collected no tests: that must fail, so no "|| true" anywhere here.
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

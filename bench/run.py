@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""journal-proxy against the nginx rule it replaces, on one real gatewayd, in one run.
+
+Prints a table of measurements and ratios against the nginx baseline, and writes it as JSON to
+bench/results/latest.json.  Measures (a) streaming one big invocation as text and JSON, (b)
+requests/s and p99 latency for a small finished invocation with 16 concurrent clients (wrk),
+(c) time to first byte, (d) proxy memory before and after streaming, (e) live follow: write-to-
+arrival delay, upstream connections for 1/10/100 viewers, memory per idle viewer.
+
+    .venv/bin/python bench/run.py            # full: 100,000 entries, 3 rounds, wrk 10 s
+    .venv/bin/python bench/run.py --smoke    # CI: 5,000 entries, 1 round, wrk 1 s
+
+These are absolute times on a shared machine: compare ratios from the same run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from journal_proxy import localjournal as lj  # noqa: E402
+
+UNIT = "deploy-website.service"
+
+# The seed's nginx rule: the invocation ID from the path straight into gatewayd's query, the
+# client's headers (Accept, Range) and query string passed through.
+NGINX_RULE = """
+location ~ "^/logs/(?<inv>[0-9a-f]{{32}})$" {{
+    proxy_pass http://127.0.0.1:{gw_port}/entries?_SYSTEMD_INVOCATION_ID=$inv&$args;
+    proxy_buffering off;
+    proxy_http_version 1.1;
+}}
+"""
+
+
+def build(directory: Path, entries: int) -> tuple[str, str]:
+    clock = lj.Clock()
+    big, small = lj.new_invocation_id(), lj.new_invocation_id()
+    parts = [lj.starting(clock, UNIT, big)]
+    pad = "x" * 60
+    parts += [
+        lj.unit_line(clock, UNIT, big, f"step {i}: compiling module_{i % 977}.py {pad}")
+        for i in range(entries)
+    ]
+    parts.append(lj.succeeded(clock, UNIT, big))
+    parts.append(lj.starting(clock, UNIT, small))
+    parts += [lj.unit_line(clock, UNIT, small, f"small {i}") for i in range(20)]
+    parts.append(lj.succeeded(clock, UNIT, small))
+    lj.write_journal(directory, "bench", b"".join(parts))
+    return big, small
+
+
+def curl(url: str, accept: str = "*/*") -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-H",
+            f"Accept: {accept}",
+            "-w",
+            "%{time_starttransfer} %{time_total} %{size_download} %{http_code}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    assert out[3] == "200", (url, out)
+    return {"ttfb": float(out[0]), "seconds": float(out[1]), "bytes": float(out[2])}
+
+
+def median_runs(url: str, rounds: int, accept: str = "*/*") -> dict[str, float]:
+    print(f"  measuring {url[:60]}... ({accept})", file=sys.stderr, flush=True)
+    runs = [curl(url, accept) for _ in range(rounds)]
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def wrk(url: str, seconds: int) -> dict[str, float]:
+    if not shutil.which("wrk"):
+        return {"rps": float("nan"), "p99_ms": float("nan")}
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", "16", "-d", f"{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"99%\s+([0-9.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    p99 = float(m.group(1)) * scale[m.group(2)] if m else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": p99, "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_port(port: int) -> None:
+    import socket
+
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing on port {port}")
+
+
+def gatewayd_connections(port: int) -> int:
+    out = subprocess.run(
+        ["ss", "-Htn", "state", "established", f"( dport = :{port} )"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return len([line for line in out.splitlines() if line.strip()])
+
+
+async def live_numbers(
+    proxy_port: int, gw_port: int, directory: Path, writes: int, pid: int
+) -> dict[str, object]:
+    import aiohttp
+
+    journal = lj.LiveJournal(directory, "livebench")
+    clock = lj.Clock(lj.now_usec())
+    inv = lj.new_invocation_id()
+    journal.write(lj.starting(clock, UNIT, inv))
+    base = f"http://127.0.0.1:{proxy_port}/logs/{inv}"
+    result: dict[str, object] = {}
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=30)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for _ in range(200):
+            async with session.get(base + ".txt") as r:
+                if r.status == 200:
+                    break
+            await asyncio.sleep(0.02)
+        # Delay from write to arrival at one follow client.
+        resp = await session.get(base + ".txt?follow")
+        await resp.content.readline()
+        await resp.content.readline()
+        delays = []
+        for i in range(writes):
+            clock.usec = max(clock.usec + 1, lj.now_usec())
+            sent = time.perf_counter()
+            journal.write(lj.unit_line(clock, UNIT, inv, f"live {i}"))
+            while True:
+                line = (await asyncio.wait_for(resp.content.readline(), 10)).decode()
+                if not line:
+                    raise RuntimeError("follow stream ended early")
+                if line.endswith(f" live {i}\n"):
+                    break
+            delays.append((time.perf_counter() - sent) * 1000)
+            await asyncio.sleep(0.01)
+        resp.close()
+        delays.sort()
+        result["delay_ms_median"] = statistics.median(delays)
+        result["delay_ms_p99"] = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        # Upstream connections and memory for 1, 10, 100 idle viewers of one invocation.
+        conns: dict[str, int] = {}
+        mem_before = rss_kib(pid)
+        viewers = []
+        for count in (1, 10, 100):
+            while len(viewers) < count:
+                v = await session.get(base, headers={"Accept": "text/event-stream"})
+                viewers.append(v)
+            await asyncio.sleep(1.0)
+            conns[str(count)] = gatewayd_connections(gw_port)
+        mem_after = rss_kib(pid)
+        result["upstream_connections_for_viewers"] = conns
+        result["kib_per_idle_viewer"] = round((mem_after - mem_before) / 100, 1)
+        for v in viewers:
+            v.close()
+    journal.close()
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true", help="small and quick, for CI")
+    args = ap.parse_args()
+    entries, rounds, wrk_s, writes = (5_000, 1, 1, 20) if args.smoke else (100_000, 3, 10, 200)
+    tmp = Path(tempfile.mkdtemp(prefix="jp-bench-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        big, small = build(tmp / "journal", entries)
+        gw = lj.Gatewayd(tmp / "journal")
+        nginx_port, proxy_port = lj.free_port(), lj.free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
+""")
+        procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "journal_proxy.cli",
+                    "serve",
+                    "--unit",
+                    UNIT,
+                    "--upstream",
+                    gw.url,
+                    "--listen",
+                    f"127.0.0.1:{proxy_port}",
+                ],
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        wait_port(nginx_port)
+        wait_port(proxy_port)
+        proxy_pid = procs[-1].pid
+        gw_q = f"{gw.url}/entries?_SYSTEMD_INVOCATION_ID="
+        ngx, prx = f"http://127.0.0.1:{nginx_port}/logs/", f"http://127.0.0.1:{proxy_port}/logs/"
+        curl(prx + small + ".txt")  # warm up
+        mem0 = rss_kib(proxy_pid)
+        rows: dict[str, dict[str, float]] = {
+            "text: nginx rule": median_runs(ngx + big, rounds),
+            "text: gatewayd direct": median_runs(gw_q + big, rounds),
+            "text: journal-proxy": median_runs(prx + big + ".txt", rounds),
+            "json: nginx rule": median_runs(ngx + big, rounds, "application/json"),
+            "json: gatewayd direct": median_runs(gw_q + big, rounds, "application/json"),
+            "json: journal-proxy": median_runs(prx + big + ".json", rounds),
+            "html: journal-proxy": median_runs(prx + big, rounds, "text/html"),
+        }
+        mem1 = rss_kib(proxy_pid)
+        print("  wrk, small invocation", file=sys.stderr, flush=True)
+        small_rows = {
+            "small: nginx rule": wrk(ngx + small, wrk_s),
+            "small: journal-proxy": wrk(prx + small + ".txt", wrk_s),
+        }
+        print("  live follow", file=sys.stderr, flush=True)
+        live = asyncio.run(live_numbers(proxy_port, gw.port, tmp / "journal", writes, proxy_pid))
+        base_text = rows["text: nginx rule"]["seconds"]
+        base_json = rows["json: nginx rule"]["seconds"]
+        print(f"journal-proxy bench: {entries} entries, {rounds} round(s), median of rounds")
+        print(f"{'what':28} {'seconds':>8} {'MB/s':>8} {'TTFB ms':>8} {'x nginx':>8}")
+        for name, r in rows.items():
+            base = base_json if name.startswith("json") else base_text
+            print(
+                f"{name:28} {r['seconds']:8.2f} {r['bytes'] / r['seconds'] / 1e6:8.1f} "
+                f"{r['ttfb'] * 1000:8.1f} {r['seconds'] / base:8.2f}"
+            )
+        nrps = small_rows["small: nginx rule"]["rps"]
+        for name, r in small_rows.items():
+            print(
+                f"{name:28} {r['rps']:8.0f} req/s  p99 {r['p99_ms']:.1f} ms  x nginx {r['rps'] / nrps:.2f}"
+            )
+        print(
+            f"proxy RSS before/after streaming: {mem0 / 1024:.1f} / {mem1 / 1024:.1f} MiB "
+            f"(growth {(mem1 - mem0) / 1024:.1f} MiB)"
+        )
+        cpu = rows["text: journal-proxy"]["seconds"] / entries * 1e6
+        print(f"proxy wall time per entry (text): {cpu:.1f} us")
+        print(
+            f"live: delay median {live['delay_ms_median']:.1f} ms, p99 {live['delay_ms_p99']:.1f} ms; "
+            f"gatewayd connections for 1/10/100 viewers: {live['upstream_connections_for_viewers']}; "
+            f"{live['kib_per_idle_viewer']} KiB per idle viewer"
+        )
+        out = {
+            "entries": entries,
+            "rounds": rounds,
+            "streams": rows,
+            "small": small_rows,
+            "proxy_rss_kib": [mem0, mem1],
+            "live": live,
+        }
+        results = ROOT / "bench" / "results"
+        results.mkdir(exist_ok=True)
+        (results / ("smoke.json" if args.smoke else "latest.json")).write_text(
+            json.dumps(out, indent=2)
+        )
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=10)
+        if "gw" in locals():
+            gw.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
