@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from enum import Enum
@@ -17,11 +18,14 @@ from enum import Enum
 from aiohttp import web
 
 from .assets import Assets
+from .cache import CachedLog, FinishedLogCache
+from .entry import Entry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError, UpstreamTimeout
 from .gatewayd import GatewaydClient
 from .hub import Ended, HubRegistry, StatusChanged
 from .ids import LogFormat, LogTarget, parse_log_path
 from .invocation_log import Counters, InvocationQuery, open_log
+from .lifecycle import Status
 from .limits import RefusalThrottle, StreamLimiter, TooBusy, client_address
 from .metrics import Metrics
 from .renderers import Renderer
@@ -41,6 +45,7 @@ ASSETS = web.AppKey("assets", Assets)
 COUNTERS = web.AppKey("counters", Counters)
 STREAMS = web.AppKey("streams", StreamLimiter)
 THROTTLE = web.AppKey("throttle", RefusalThrottle)
+CACHE = web.AppKey("cache", FinishedLogCache)
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -158,9 +163,11 @@ class _Writer:
 
 
 async def _prepare(
-    request: web.Request, renderer: Renderer, *, finished: bool
+    request: web.Request, renderer: Renderer, *, finished: bool, etag: str | None = None
 ) -> web.StreamResponse:
     resp = web.StreamResponse()
+    if etag is not None:
+        resp.headers["ETag"] = etag
     resp.content_type = renderer.content_type.split(";")[0]
     resp.charset = "utf-8"
     resp.headers["Cache-Control"] = "private, max-age=300" if finished else "no-store"
@@ -170,14 +177,51 @@ async def _prepare(
     return resp
 
 
+def _cacheable(status: Status, grace: float) -> bool:
+    """Finished long enough ago that systemd's trailing lines (resources) are in."""
+    finished = status.finished_usec
+    return finished is not None and time.time() * 1e6 - finished > (grace + 60) * 1e6
+
+
+async def _serve_cached(
+    request: web.Request, cached: CachedLog, renderer: Renderer
+) -> web.StreamResponse:
+    if request.headers.get("If-None-Match") == cached.etag:
+        return web.Response(
+            status=304, headers={"ETag": cached.etag, "Cache-Control": "private, max-age=300"}
+        )
+    resp = await _prepare(request, renderer, finished=True, etag=cached.etag)
+    if request.method == "HEAD":
+        return resp
+    out = _Writer(resp, request.app[METRICS])
+    out.add(renderer.start(cached.status))
+    for line, entry in enumerate(cached.entries, 1):
+        out.add(renderer.entry(line, entry))
+        if out.pending >= FLUSH_BYTES:
+            await out.flush()
+    out.add(renderer.end(cached.status, None))
+    await out.flush()
+    with contextlib.suppress(ConnectionResetError):
+        await resp.write_eof()
+    return resp
+
+
 async def _serve_log(
     request: web.Request, target: LogTarget, renderer: Renderer
 ) -> web.StreamResponse:
     """An ordinary request: the log as it is now, streamed, then the end."""
     app = request.app
-    masker = app[SETTINGS].masker
+    settings = app[SETTINGS]
+    masker = settings.masker
+    cache = app[CACHE]
+    cached = cache.get(target.invocation_id)
+    if cached is not None:
+        return await _serve_cached(request, cached, renderer)
     log_ = await open_log(app[CLIENT], _query(request, target))
     async with aclosing(log_):
+        keep: list[Entry] | None = (
+            [] if _cacheable(log_.status, settings.timeouts.finish_grace) else None
+        )
         resp = await _prepare(request, renderer, finished=log_.status.finished)
         if request.method == "HEAD":
             return resp
@@ -186,7 +230,12 @@ async def _serve_log(
         reason: str | None = None
         try:
             async for line, entry in log_:
-                out.add(renderer.entry(line, masker.apply(entry)))
+                entry = masker.apply(entry)
+                out.add(renderer.entry(line, entry))
+                if keep is not None:
+                    keep.append(entry)
+                    if len(keep) > cache.max_entries:
+                        keep = None
                 if out.pending >= FLUSH_BYTES or line == FIRST_FLUSH_LINES:
                     await out.flush()
         except UpstreamError as exc:
@@ -194,6 +243,8 @@ async def _serve_log(
             log.warning("stream %s… cut short: %s", target.invocation_id[:8], exc)
         out.add(renderer.end(log_.status, reason))
         await out.flush()
+        if keep is not None and reason is None:
+            cache.put(target.invocation_id, log_.status, keep)
         with contextlib.suppress(ConnectionResetError):
             await resp.write_eof()
         return resp
@@ -393,6 +444,7 @@ def make_app(settings: Settings) -> web.Application:
         settings.limits.max_streams, settings.limits.max_streams_per_client
     )
     app[THROTTLE] = RefusalThrottle()
+    app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
     app.cleanup_ctx.append(_upstream_ctx)
     app.on_shutdown.append(_end_streams)
     app.on_response_prepare.append(_security_headers)

@@ -91,6 +91,7 @@ class Limits:
     lifecycle_entries: int = 256
     max_streams: int = 512
     max_streams_per_client: int = 16
+    cache_bytes: int = 64 << 20
     max_request_line: int = 8190
     max_header_bytes: int = 8190
 

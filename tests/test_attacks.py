@@ -75,7 +75,7 @@ def _status(response: bytes) -> int:
 
 async def _still_serves(r: Running, corpus: Corpus) -> None:
     before = len(r.relay.request_lines)
-    resp = await _exchange(r.port, f"GET /logs/{corpus.ok}.txt HTTP/1.0\r\n\r\n".encode())
+    resp = await _exchange(r.port, f"GET /logs/{corpus.running}.txt HTTP/1.0\r\n\r\n".encode())
     assert _status(resp) == 200, resp[:200]
     assert len(r.relay.request_lines) > before
 

@@ -189,3 +189,23 @@ async def test_metrics_are_off_unless_enabled(make_proxy: Any, corpus: Corpus) -
     assert 'journal_proxy_responses_total{code="200"} 1' in text
     assert "journal_proxy_refused_requests_total 1" in text
     assert "journal_proxy_entries_streamed_total" in text
+
+
+async def test_finished_log_is_served_from_memory_with_etag(
+    proxy: Any, corpus: Corpus, relay: CountingRelay
+) -> None:
+    first = await proxy.get(f"/logs/{corpus.failed}.txt")
+    body = await first.text()
+    asked = len(relay.request_lines)
+    second = await proxy.get(f"/logs/{corpus.failed}.json")
+    assert second.status == 200 and "exit-code" in await second.text()
+    third = await proxy.get(f"/logs/{corpus.failed}.txt")
+    assert await third.text() == body
+    assert len(relay.request_lines) == asked  # gatewayd was not asked again
+    etag = third.headers["ETag"]
+    cached = await proxy.get(f"/logs/{corpus.failed}.txt", headers={"If-None-Match": etag})
+    assert cached.status == 304
+    running = await proxy.get(f"/logs/{corpus.running}.txt")
+    assert "ETag" not in running.headers
+    await proxy.get(f"/logs/{corpus.running}.txt")
+    assert len(relay.request_lines) == asked + 4  # a running log is always read afresh
