@@ -28,17 +28,18 @@ from .invocation_log import Counters, InvocationQuery, open_log
 from .lifecycle import Status
 from .limits import RefusalThrottle, StreamLimiter, TooBusy, client_address
 from .metrics import Metrics
-from .renderers import Renderer
+from .renderers import Renderer, Source
 from .renderers.html import HtmlRenderer
 from .renderers.jsonl import JsonLinesRenderer
 from .renderers.sse import SseRenderer
 from .renderers.text import TextRenderer
 from .settings import Settings
+from .upstreams import Located, locate
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
-CLIENT = web.AppKey("client", GatewaydClient)
+CLIENTS = web.AppKey("clients", list[GatewaydClient])
 HUBS = web.AppKey("hubs", HubRegistry)
 METRICS = web.AppKey("metrics", Metrics)
 ASSETS = web.AppKey("assets", Assets)
@@ -177,6 +178,13 @@ async def _prepare(
     return resp
 
 
+def _source(app: web.Application, host: str, unreachable: tuple[str, ...]) -> Source:
+    """Name the host only when there is more than one to choose from."""
+    if len(app[SETTINGS].upstreams) == 1:
+        return Source()
+    return Source(host, unreachable)
+
+
 def _cacheable(status: Status, grace: float) -> bool:
     """Finished long enough ago that systemd's trailing lines (resources) are in."""
     finished = status.finished_usec
@@ -194,7 +202,7 @@ async def _serve_cached(
     if request.method == "HEAD":
         return resp
     out = _Writer(resp, request.app[METRICS])
-    out.add(renderer.start(cached.status))
+    out.add(renderer.start(cached.status, cached.source))
     for line, entry in enumerate(cached.entries, 1):
         out.add(renderer.entry(line, entry))
         if out.pending >= FLUSH_BYTES:
@@ -217,7 +225,10 @@ async def _serve_log(
     cached = cache.get(target.invocation_id)
     if cached is not None:
         return await _serve_cached(request, cached, renderer)
-    log_ = await open_log(app[CLIENT], _query(request, target))
+    clients: list[GatewaydClient] = app[CLIENTS]
+    located = await locate(clients, _query(request, target), settings.timeouts.upstream_headers)
+    source = _source(app, located.host, located.unreachable)
+    log_ = located.log
     async with aclosing(log_):
         keep: list[Entry] | None = (
             [] if _cacheable(log_.status, settings.timeouts.finish_grace) else None
@@ -226,7 +237,7 @@ async def _serve_log(
         if request.method == "HEAD":
             return resp
         out = _Writer(resp, app[METRICS])
-        out.add(renderer.start(log_.status))
+        out.add(renderer.start(log_.status, source))
         reason: str | None = None
         try:
             async for line, entry in log_:
@@ -244,7 +255,7 @@ async def _serve_log(
         out.add(renderer.end(log_.status, reason))
         await out.flush()
         if keep is not None and reason is None:
-            cache.put(target.invocation_id, log_.status, keep)
+            cache.put(target.invocation_id, log_.status, keep, source)
         with contextlib.suppress(ConnectionResetError):
             await resp.write_eof()
         return resp
@@ -271,10 +282,13 @@ async def _serve_follow(
         if request.method == "HEAD":
             return resp
         out = _Writer(resp, app[METRICS])
-        out.add(renderer.start(sub.status))
+        assert hub.client is not None
+        out.add(
+            renderer.start(sub.status, _source(app, hub.client.upstream.label, hub.unreachable))
+        )
         last = resume
         if resume < sub.base_line:
-            log_ = await open_log(app[CLIENT], query)
+            log_ = await open_log(hub.client, query)
             async with aclosing(log_):
                 async for line, entry in log_:
                     if line <= resume:
@@ -371,20 +385,22 @@ async def static(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    ok = await request.app[CLIENT].ping()
+    """200 when every gatewayd answers; says nothing about the journal either way."""
+    answers = await asyncio.gather(*(c.ping() for c in request.app[CLIENTS]))
+    ok = all(answers)
     return _plain(200 if ok else 503, "ok" if ok else "upstream unavailable")
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
     app = request.app
-    client = app[CLIENT]
+    clients = app[CLIENTS]
     counters = app[COUNTERS]
     body = app[METRICS].render(
         entries=counters.entries,
         dropped=counters.dropped,
-        upstream_requests=client.requests,
-        upstream_errors=client.errors,
-        upstream_latency=client.latency_total,
+        upstream_requests=sum(c.requests for c in clients),
+        upstream_errors=sum(c.errors for c in clients),
+        upstream_latency=sum(c.latency_total for c in clients),
         hubs=len(app[HUBS]),
         viewers=app[HUBS].viewers,
     )
@@ -419,12 +435,16 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 async def _upstream_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    client = GatewaydClient(settings.upstream, settings.timeouts)
-    app[CLIENT] = client
-    app[HUBS] = HubRegistry(client, settings.timeouts, settings.limits)
+    clients = [GatewaydClient(u, settings.timeouts) for u in settings.upstreams]
+    app[CLIENTS] = clients
+
+    async def locator(query: InvocationQuery) -> Located:
+        return await locate(clients, query, settings.timeouts.upstream_headers)
+
+    app[HUBS] = HubRegistry(locator, settings.timeouts, settings.limits)
     yield
     await app[HUBS].close("shutdown")
-    await client.close()
+    await asyncio.gather(*(c.close() for c in clients))
 
 
 async def _end_streams(app: web.Application) -> None:

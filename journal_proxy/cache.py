@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .entry import Entry
 from .ids import InvocationId
 from .lifecycle import Status
+from .renderers import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class CachedLog:
     entries: tuple[Entry, ...]
     etag: str
     size: int
+    source: Source
 
 
 class FinishedLogCache:
@@ -39,12 +41,14 @@ class FinishedLogCache:
             self.hits += 1
         return log
 
-    def put(self, invocation_id: InvocationId, status: Status, entries: list[Entry]) -> CachedLog:
+    def put(
+        self, invocation_id: InvocationId, status: Status, entries: list[Entry], source: Source
+    ) -> CachedLog:
         size = sum(len(e.message) + 64 for e in entries)
         digest = hashlib.sha256(invocation_id.encode())
         for e in entries:
             digest.update(e.cursor.encode())
-        log = CachedLog(status, tuple(entries), f'"{digest.hexdigest()[:20]}"', size)
+        log = CachedLog(status, tuple(entries), f'"{digest.hexdigest()[:20]}"', size, source)
         if size <= self.max_bytes // 4:
             old = self._logs.pop(invocation_id, None)
             self._bytes += size - (old.size if old else 0)

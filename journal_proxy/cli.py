@@ -20,7 +20,11 @@ log = logging.getLogger("journal_proxy")
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve invocation logs of the pinned units")
     p.add_argument("--unit", action="append", help="unit name or glob to serve (repeatable)")
-    p.add_argument("--upstream", help="gatewayd: http://host:port, https://..., unix:/path")
+    p.add_argument(
+        "--upstream",
+        action="append",
+        help="gatewayd: [NAME=]http://host:port, https://..., unix:/path (repeatable)",
+    )
     p.add_argument("--upstream-cert", help="client certificate for an https:// upstream")
     p.add_argument("--upstream-key", help="client key for an https:// upstream")
     p.add_argument("--upstream-trust", help="CA bundle that signed gatewayd's certificate")

@@ -19,7 +19,7 @@ import heapq
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -27,9 +27,10 @@ from .entry import Entry, NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
 from .ids import InvocationId
-from .invocation_log import InvocationQuery, open_log, verified_entries
+from .invocation_log import InvocationQuery, verified_entries
 from .lifecycle import Status, StatusTracker
 from .settings import Limits, Timeouts
+from .upstreams import Located
 from .verify import verify_lifecycle_entry, verify_unit_entry
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Ended:
 
 
 Item = NumberedEntry | StatusChanged | Ended
+Locator = Callable[[InvocationQuery], Awaitable[Located]]
 
 
 class Subscription:
@@ -102,14 +104,17 @@ class FollowHub:
 
     def __init__(
         self,
-        client: GatewaydClient,
+        locator: Locator,
         query: InvocationQuery,
         timeouts: Timeouts,
         limits: Limits,
         on_done: Callable[[FollowHub], None],
     ) -> None:
         self.invocation_id = query.invocation_id
-        self._client = client
+        self._locate = locator
+        #: The gatewayd that has the invocation; known once ``ready`` is set.
+        self.client: GatewaydClient | None = None
+        self.unreachable: tuple[str, ...] = ()
         self._query = query
         self._timeouts = timeouts
         self._limits = limits
@@ -210,7 +215,9 @@ class FollowHub:
         """Count the existing lines and find where the live streams must resume."""
         last_unit: str | None = None
         last_lifecycle: str | None = None
-        log_ = await open_log(self._client, self._query)
+        located = await self._locate(self._query)
+        self.client, self.unreachable = located.client, located.unreachable
+        log_ = located.log
         async with aclosing(log_):
             async for line, entry in log_:
                 self.line = line
@@ -243,10 +250,12 @@ class FollowHub:
 
     async def _live(self, unit_cursor: str | None, lifecycle_cursor: str | None) -> None:
         q = self._query
+        client = self.client
+        assert client is not None
         queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue(maxsize=1024)
         streams = (
             verified_entries(
-                self._client,
+                client,
                 q,
                 q.unit_matches(),
                 verify_unit_entry,
@@ -254,7 +263,7 @@ class FollowHub:
                 after_cursor=unit_cursor,
             ),
             verified_entries(
-                self._client,
+                client,
                 q,
                 q.lifecycle_matches(),
                 verify_lifecycle_entry,
@@ -337,8 +346,8 @@ class FollowHub:
 class HubRegistry:
     """At most one hub per invocation; a hub removes itself when it ends."""
 
-    def __init__(self, client: GatewaydClient, timeouts: Timeouts, limits: Limits) -> None:
-        self._client = client
+    def __init__(self, locator: Locator, timeouts: Timeouts, limits: Limits) -> None:
+        self._locate = locator
         self._timeouts = timeouts
         self._limits = limits
         self._hubs: dict[InvocationId, FollowHub] = {}
@@ -353,7 +362,7 @@ class HubRegistry:
     def get(self, query: InvocationQuery) -> FollowHub:
         hub = self._hubs.get(query.invocation_id)
         if hub is None:
-            hub = FollowHub(self._client, query, self._timeouts, self._limits, self._forget)
+            hub = FollowHub(self._locate, query, self._timeouts, self._limits, self._forget)
             self._hubs[query.invocation_id] = hub
             hub.start()
         return hub

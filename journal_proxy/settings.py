@@ -61,6 +61,13 @@ class Upstream:
     def base_url(self) -> str:
         return "http://localhost" if self.unix_path else self.url.rstrip("/")
 
+    @property
+    def label(self) -> str:
+        """How the page names this host: its configured name, else its address."""
+        if self.name:
+            return self.name
+        return self.unix_path or urlsplit(self.url).netloc
+
 
 @dataclass(frozen=True, slots=True)
 class Listen:
@@ -99,7 +106,9 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class Settings:
     units: UnitPins
-    upstream: Upstream = field(default_factory=lambda: parse_upstream(DEFAULT_UPSTREAM))
+    upstreams: tuple[Upstream, ...] = field(
+        default_factory=lambda: (parse_upstream(DEFAULT_UPSTREAM),)
+    )
     listen: Listen = field(default_factory=Listen)
     public_fields: tuple[str, ...] = ()
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -107,6 +116,12 @@ class Settings:
     exit_idle_after: float | None = None
     public_base_url: str = ""
     masker: Masker = field(default_factory=Masker.build)
+
+    @property
+    def upstream(self) -> Upstream:
+        """The first upstream (the only one, in most deployments)."""
+        return self.upstreams[0]
+
     metrics: bool = False
     trusted_proxies: tuple[str, ...] = ()
 
@@ -128,9 +143,18 @@ def parse_units(values: object) -> UnitPins:
     return UnitPins(tuple(patterns))
 
 
+_UPSTREAM_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", re.ASCII)
+
+
 def parse_upstream(value: object, name: str = "") -> Upstream:
+    """``URL`` or ``NAME=URL``: ``http://host:port``, ``https://host:port`` or ``unix:/path``."""
     if not isinstance(value, str) or not value:
         raise ConfigError("upstream: expected a URL such as http://127.0.0.1:19531")
+    head, sep, rest = value.partition("=")
+    if sep and "://" not in head and not head.startswith("unix:"):
+        if not _UPSTREAM_NAME_RE.fullmatch(head):
+            raise ConfigError(f"upstream: {head!r} is not a host name (letters, digits, . _ -)")
+        name, value = head, rest
     if value.startswith("unix:"):
         path = value[len("unix:") :]
         if not path.startswith("/"):
@@ -239,7 +263,15 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
         if key not in _TOP_LEVEL:
             raise ConfigError(f"{key}: unknown setting")
     units = parse_units(raw.get("unit"))
-    upstream = parse_upstream(raw.get("upstream", DEFAULT_UPSTREAM))
+    raw_upstreams = raw.get("upstream", DEFAULT_UPSTREAM)
+    if isinstance(raw_upstreams, str):
+        raw_upstreams = [raw_upstreams]
+    if not isinstance(raw_upstreams, list) or not raw_upstreams:
+        raise ConfigError("upstream: expected a URL or a list of URLs")
+    upstreams = [parse_upstream(u) for u in raw_upstreams]
+    labels = [u.label for u in upstreams]
+    if len(set(labels)) != len(labels):
+        raise ConfigError("upstream: two upstreams have the same name")
     tls = _section(raw, "upstream_tls")
     for key, value in tls.items():
         if key not in ("client_cert", "client_key", "trust"):
@@ -247,14 +279,19 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
         if not isinstance(value, str) or not Path(value).is_file():
             raise ConfigError(f"upstream_tls.{key}: {value!r} is not a readable file")
     if tls:
-        if not upstream.url.startswith("https://"):
+        if not any(u.url.startswith("https://") for u in upstreams):
             raise ConfigError("upstream_tls: only for an https:// upstream")
-        upstream = replace(
-            upstream,
-            client_cert=_opt_str(tls.get("client_cert")),
-            client_key=_opt_str(tls.get("client_key")),
-            trust=_opt_str(tls.get("trust")),
-        )
+        upstreams = [
+            replace(
+                u,
+                client_cert=_opt_str(tls.get("client_cert")),
+                client_key=_opt_str(tls.get("client_key")),
+                trust=_opt_str(tls.get("trust")),
+            )
+            if u.url.startswith("https://")
+            else u
+            for u in upstreams
+        ]
     listen = parse_listen(raw.get("listen", DEFAULT_LISTEN), raw.get("listen_mode"))
     fields = raw.get("public_fields", [])
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
@@ -285,7 +322,7 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
             raise ConfigError(f"trusted_proxies: {p!r} is not an address or network") from exc
     return Settings(
         units=units,
-        upstream=upstream,
+        upstreams=tuple(upstreams),
         listen=listen,
         public_fields=tuple(fields),
         timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),

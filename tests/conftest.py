@@ -189,7 +189,9 @@ ProxyFactory = Callable[..., Any]
 async def make_proxy(aiohttp_client: Any, relay: CountingRelay) -> AsyncIterator[ProxyFactory]:
     """Build the same app the CLI runs, in front of the counting relay (or another upstream)."""
 
-    async def factory(upstream: str | None = None, **overrides: Any) -> TestClient[Any, Any]:
+    async def factory(
+        upstream: str | list[str] | None = None, **overrides: Any
+    ) -> TestClient[Any, Any]:
         raw: dict[str, Any] = {
             "unit": [UNIT],
             "upstream": upstream or f"http://127.0.0.1:{relay.port}",

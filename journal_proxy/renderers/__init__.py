@@ -6,6 +6,7 @@ the public attributes of an entry, so nothing internal (cursors, trusted fields)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -15,10 +16,24 @@ from ..lifecycle import Status
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Which host served the log, and which could not be asked (only shown with several)."""
+
+    host: str = ""
+    unreachable: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"on {self.host}"] if self.host else []
+        if self.unreachable:
+            parts.append(f"could not ask {', '.join(self.unreachable)}")
+        return "; ".join(parts)
+
+
 class Renderer(Protocol):
     content_type: str
 
-    def start(self, status: Status) -> bytes:
+    def start(self, status: Status, source: Source) -> bytes:
         """Bytes before the first entry (a header line, the top of the page)."""
 
     def entry(self, line: int, entry: Entry) -> bytes: ...

@@ -12,7 +12,7 @@ from html import escape
 from ..ansi import sanitize, to_spans
 from ..entry import Entry
 from ..lifecycle import Status
-from . import END_REASONS, iso_time
+from . import END_REASONS, Source, iso_time
 
 #: Lines per block; each block is skipped by layout while off screen (``content-visibility``).
 CHUNK_LINES = 500
@@ -50,7 +50,7 @@ class HtmlRenderer:
         self._js = js_url
         self._lines = 0
 
-    def start(self, status: Status) -> bytes:
+    def start(self, status: Status, source: Source) -> bytes:
         unit = escape(status.unit or "unknown unit")
         started = iso_time(status.started_usec) or ""
         state = escape(status.state)
@@ -78,7 +78,9 @@ class HtmlRenderer:
 <div><dt>Started</dt><dd><time id="started" datetime="{started}">{started.replace("T", " ")[:19]}</time></dd></div>
 <div><dt>Duration</dt><dd id="duration">{_duration(status)}</dd></div>
 <div><dt>Invocation</dt><dd><code>{self._id}</code></dd></div>
+{f"<div><dt>Host</dt><dd>{escape(source.host)}</dd></div>" if source.host else ""}
 </dl>
+{f'<p class="note" role="status">Could not ask: {escape(", ".join(source.unreachable))}.</p>' if source.unreachable else ""}
 <nav class="tools" aria-label="Log tools">
 <label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
 <span id="matches" aria-live="polite"></span>

@@ -7,7 +7,7 @@ import json
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
-from . import iso_time, status_dict
+from . import Source, iso_time, status_dict
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -29,7 +29,11 @@ def entry_object(line: int, entry: Entry) -> dict[str, object]:
 class JsonLinesRenderer:
     content_type = "application/x-ndjson; charset=utf-8"
 
-    def start(self, status: Status) -> bytes:
+    def __init__(self) -> None:
+        self._source = Source()
+
+    def start(self, status: Status, source: Source) -> bytes:
+        self._source = source
         return b""
 
     def entry(self, line: int, entry: Entry) -> bytes:
@@ -42,4 +46,8 @@ class JsonLinesRenderer:
         obj: dict[str, object] = {"status": status_dict(status)}
         if reason is not None:
             obj["end"] = reason
+        if self._source.host:
+            obj["host"] = self._source.host
+        if self._source.unreachable:
+            obj["unreachable"] = list(self._source.unreachable)
         return (_dumps(obj) + "\n").encode()

@@ -10,7 +10,7 @@ import json
 from ..ansi import to_spans
 from ..entry import Entry
 from ..lifecycle import Status
-from . import status_dict
+from . import Source, status_dict
 from .jsonl import entry_object
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -19,7 +19,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 class SseRenderer:
     content_type = "text/event-stream; charset=utf-8"
 
-    def start(self, status: Status) -> bytes:
+    def start(self, status: Status, source: Source) -> bytes:
         # A comment line opens the stream at once, and retry tells EventSource how soon to return.
         return b": journal-proxy\nretry: 2000\n\n" + self.status(status)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
-from . import END_REASONS, iso_time
+from . import END_REASONS, Source, iso_time
 
 
 def _summary(status: Status) -> str:
@@ -20,8 +20,9 @@ def _summary(status: Status) -> str:
 class TextRenderer:
     content_type = "text/plain; charset=utf-8"
 
-    def start(self, status: Status) -> bytes:
-        return f"# {_summary(status)}\n".encode()
+    def start(self, status: Status, source: Source) -> bytes:
+        where = source.describe()
+        return f"# {_summary(status)}{'; ' + where if where else ''}\n".encode()
 
     def entry(self, line: int, entry: Entry) -> bytes:
         return (
