@@ -272,13 +272,17 @@ def free_port() -> int:
 class Gatewayd:
     """A real systemd-journal-gatewayd serving ``directory``, socket-activated on TCP or unix."""
 
-    def __init__(self, directory: Path, *, unix_path: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, unix_path: str | None = None, tls: Sequence[str] = ()
+    ) -> None:
+        """``tls``: gatewayd's own ``--cert=``, ``--key=``, ``--trust=`` options, for https."""
         self.directory = directory
         self.port = 0 if unix_path else free_port()
         self.unix_path = unix_path
+        self.scheme = "https" if tls else "http"
         listen = unix_path if unix_path else f"127.0.0.1:{self.port}"
         self._proc = subprocess.Popen(
-            [SOCKET_ACTIVATE, "-l", listen, GATEWAYD, "-D", str(directory)],
+            [SOCKET_ACTIVATE, "-l", listen, GATEWAYD, "-D", str(directory), *tls],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -286,7 +290,9 @@ class Gatewayd:
 
     @property
     def url(self) -> str:
-        return f"unix:{self.unix_path}" if self.unix_path else f"http://127.0.0.1:{self.port}"
+        if self.unix_path:
+            return f"unix:{self.unix_path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -395,3 +395,89 @@ def test_shipped_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         r"Overall exposure level for journal-proxy.service: ([0-9.]+)", security.stdout
     )
     assert score and float(score.group(1)) <= 2.0, security.stdout[-500:]
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def test_https_upstream_with_client_certificate(
+    corpus_dir: tuple[Path, Corpus], tmp_path: Path
+) -> None:
+    directory, corpus = corpus_dir
+    d = tmp_path
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        f"{d}/ca.key",
+        "-out",
+        f"{d}/ca.pem",
+    )
+    for name, cn in (("server", "127.0.0.1"), ("client", "journal-proxy")):
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={cn}",
+            "-keyout",
+            f"{d}/{name}.key",
+            "-out",
+            f"{d}/{name}.csr",
+        )
+        (d / f"{name}.ext").write_text(
+            "subjectAltName=IP:127.0.0.1\n" if name == "server" else "extendedKeyUsage=clientAuth\n"
+        )
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{d}/{name}.csr",
+            "-CA",
+            f"{d}/ca.pem",
+            "-CAkey",
+            f"{d}/ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f"{d}/{name}.ext",
+            "-out",
+            f"{d}/{name}.pem",
+        )
+    # Debian 12's gatewayd has no --trust ("Option --trust= is not available"), so it cannot demand
+    # the client certificate; the proxy still presents it, and verifies gatewayd against the CA.
+    gw = lj.Gatewayd(directory, tls=[f"--cert={d}/server.pem", f"--key={d}/server.key"])
+    port = lj.free_port()
+    base = [*PROXY, "serve", "--unit", UNIT, "--upstream", gw.url, "--listen", f"127.0.0.1:{port}"]
+    trusted = [*base, "--upstream-trust", f"{d}/ca.pem"]
+    with_cert = subprocess.Popen(
+        [*trusted, "--upstream-cert", f"{d}/client.pem", "--upstream-key", f"{d}/client.key"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_port(port)
+        status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
+        assert status == 200 and b"step 1" in body
+    finally:
+        with_cert.terminate()
+        with_cert.wait(timeout=10)
+    without = subprocess.Popen(base, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        assert (
+            _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")[0] == 502
+        )  # gatewayd refuses us
+    finally:
+        without.terminate()
+        without.wait(timeout=10)
+        gw.stop()

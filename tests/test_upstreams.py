@@ -180,3 +180,34 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
         if gw is not None:
             gw.stop()
         live.close()
+
+
+async def test_sse_resumes_on_another_proxy_instance(make_proxy: Any, live: Any) -> None:
+    from .conftest import live_proxy, wait_for_log
+
+    first, second = await live_proxy(make_proxy, live), await live_proxy(make_proxy, live)
+    live.start()
+    for i in range(3):
+        live.line(f"line {i}")
+    await wait_for_log(first, live.inv, 4)
+    headers = {"Accept": "text/event-stream"}
+    a = await first.get(f"/logs/{live.inv}", headers=headers)
+    seen: list[str] = []
+    while len(seen) < 4:
+        line = (await asyncio.wait_for(a.content.readline(), 5)).decode()
+        if line.startswith("id: "):
+            seen.append(line[4:].strip())
+    a.close()
+    live.line("line 3")
+    await wait_for_log(second, live.inv, 5)
+    b = await second.get(f"/logs/{live.inv}", headers={**headers, "Last-Event-ID": seen[-1]})
+    ids, messages = [], []
+    while len(ids) < 1:
+        line = (await asyncio.wait_for(b.content.readline(), 5)).decode()
+        if line.startswith("id: "):
+            ids.append(line[4:].strip())
+        if line.startswith('data: {"line"'):
+            messages.append(json.loads(line[6:])["message"])
+    assert seen == ["1", "2", "3", "4"]
+    assert ids == ["5"] and messages == ["line 3"]
+    b.close()
