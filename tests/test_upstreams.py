@@ -201,8 +201,9 @@ async def test_sse_resumes_on_another_proxy_instance(make_proxy: Any, live: Any)
     live.line("line 3")
     await wait_for_log(second, live.inv, 5)
     b = await second.get(f"/logs/{live.inv}", headers={**headers, "Last-Event-ID": seen[-1]})
-    ids, messages = [], []
-    while len(ids) < 1:
+    ids: list[str] = []
+    messages: list[str] = []
+    while not messages:
         line = (await asyncio.wait_for(b.content.readline(), 5)).decode()
         if line.startswith("id: "):
             ids.append(line[4:].strip())
