@@ -115,18 +115,6 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def wait_port(port: int) -> None:
-    import socket
-
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing on port {port}")
-
-
 def gatewayd_connections(port: int) -> int:
     out = subprocess.run(
         ["ss", "-Htn", "state", "established", f"( dport = :{port} )"],
@@ -204,7 +192,7 @@ def main() -> None:
     try:
         big, small = build(tmp / "journal", entries)
         gw = lj.Gatewayd(tmp / "journal")
-        nginx_port, proxy_port = lj.free_port(), lj.free_port()
+        nginx_port = lj.free_port()
         conf = tmp / "nginx.conf"
         conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
 events {{ worker_connections 1024; }}
@@ -213,25 +201,10 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
   server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
 """)
         procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "journal_proxy.cli",
-                    "serve",
-                    "--unit",
-                    UNIT,
-                    "--upstream",
-                    gw.url,
-                    "--listen",
-                    f"127.0.0.1:{proxy_port}",
-                ],
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        wait_port(nginx_port)
-        wait_port(proxy_port)
+        proxy = lj.ProxyProcess(UNIT, gw.url)
+        procs.append(proxy.proc)
+        lj.wait_port(nginx_port)
+        proxy_port = proxy.port
         proxy_pid = procs[-1].pid
         gw_q = f"{gw.url}/entries?_SYSTEMD_INVOCATION_ID="
         ngx, prx = f"http://127.0.0.1:{nginx_port}/logs/", f"http://127.0.0.1:{proxy_port}/logs/"

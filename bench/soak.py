@@ -15,7 +15,6 @@ import contextlib
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -135,23 +134,9 @@ def main() -> None:
         live_inv = lj.new_invocation_id()
         live.write(lj.starting(lj.Clock(lj.now_usec()), UNIT, live_inv))
         gw = lj.Gatewayd(tmp / "j")
-        port = lj.free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "journal_proxy.cli",
-                "serve",
-                "--unit",
-                UNIT,
-                "--upstream",
-                gw.url,
-                "--listen",
-                f"127.0.0.1:{port}",
-            ],
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1.5)
+        proxy = lj.ProxyProcess(UNIT, gw.url)
+        proc = proxy.proc
+        port = proxy.port
         result = asyncio.run(
             soak(f"http://127.0.0.1:{port}", finished, live, live_inv, args.seconds, proc.pid)
         )

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -261,6 +262,51 @@ class LiveJournal:
             self._proc.wait()
         with contextlib.suppress(FileNotFoundError):
             self._fifo.unlink()
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    """Block until something accepts connections on the loopback ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class ProxyProcess:
+    """``journal-proxy serve`` as its own process, as deployed, on a free loopback port."""
+
+    def __init__(self, unit: str, upstream: str, *extra: str, stderr: int | None = None) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "journal_proxy.cli",
+                "serve",
+                "--unit",
+                unit,
+                "--upstream",
+                upstream,
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if stderr is None else stderr,
+        )
+        wait_port(self.port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(timeout=10)
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,33 +28,12 @@ class Running:
 
 @pytest.fixture
 async def running(relay: CountingRelay) -> AsyncIterator[Running]:
-    port = lj.free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "journal_proxy.cli",
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            f"http://127.0.0.1:{relay.port}",
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stderr=subprocess.PIPE,
+    proxy = await asyncio.to_thread(
+        lj.ProxyProcess, UNIT, f"http://127.0.0.1:{relay.port}", stderr=subprocess.PIPE
     )
-    for _ in range(200):
-        try:
-            _, w = await asyncio.open_connection("127.0.0.1", port)
-            w.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    yield Running(port, relay, proc)
-    proc.terminate()
-    proc.wait(timeout=10)
-    err = proc.stderr.read() if proc.stderr else b""
+    yield Running(proxy.port, relay, proxy.proc)
+    proxy.stop()
+    err = proxy.proc.stderr.read() if proxy.proc.stderr else b""
     assert b"Traceback" not in err, err[-2000:]
 
 

@@ -43,17 +43,6 @@ def _get(url: str, timeout: float = 10, unix: str | None = None) -> tuple[int, b
         return exc.code, exc.read()
 
 
-def _wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listening on {port}")
-
-
 @pytest.fixture
 def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
     path = str(tmp_path / "notify.sock")
@@ -115,7 +104,7 @@ def test_tcp_socket_activation_serves_and_notifies(
     )
     try:
         # systemd-socket-activate starts the program on the first connection, as systemd does.
-        _wait_port(port)
+        lj.wait_port(port)
         status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
         assert status == 200 and b"step 1" in body
         seen = _messages(sock, "READY=1")
@@ -220,7 +209,7 @@ def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_port(port)
+        lj.wait_port(port)
         assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # starts it, as systemd would
         started = time.monotonic()
         assert proc.wait(timeout=15) == 0
@@ -243,7 +232,7 @@ def test_sigterm_ends_follow_streams_with_a_closing_line(tmp_path: Path) -> None
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_port(port)
+        lj.wait_port(port)
         for _ in range(100):
             if _get(f"http://127.0.0.1:{port}/logs/{inv}.txt")[0] == 200:
                 break
@@ -324,8 +313,8 @@ def test_behind_real_nginx_with_the_shipped_snippet_including_live_follow(tmp_pa
         [nginx, "-c", str(_nginx_conf(tmp_path, proxy_port, nginx_port))], stderr=subprocess.DEVNULL
     )
     try:
-        _wait_port(proxy_port)
-        _wait_port(nginx_port)
+        lj.wait_port(proxy_port)
+        lj.wait_port(nginx_port)
         base = f"http://127.0.0.1:{nginx_port}"
         for _ in range(100):
             status, body = _get(f"{base}/logs/{inv}.txt")
@@ -465,7 +454,7 @@ def test_https_upstream_with_client_certificate(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port)
+        lj.wait_port(port)
         status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
         assert status == 200 and b"step 1" in body
     finally:
@@ -473,7 +462,7 @@ def test_https_upstream_with_client_certificate(
         with_cert.wait(timeout=10)
     without = subprocess.Popen(base, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(port)
+        lj.wait_port(port)
         assert (
             _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")[0] == 502
         )  # gatewayd refuses us

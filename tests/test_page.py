@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -222,35 +219,9 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[lj.Gatewayd, str]
 @pytest.fixture
 def proxy_process(big_log: tuple[lj.Gatewayd, str]) -> Iterator[str]:
     """The proxy as its own process, as deployed: the browser test must not share its CPU."""
-    gw, _ = big_log
-    port = lj.free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "journal_proxy.cli",
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            gw.url,
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    proxy = lj.ProxyProcess(UNIT, big_log[0].url)
+    yield proxy.url
+    proxy.stop()
 
 
 async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
