@@ -220,8 +220,14 @@ class Masker:
         return "".join(out)
 
     def apply(self, entry: Entry) -> Entry:
+        """The entry with its message (and any operator-allowed fields) masked and bounded."""
         masked = self.mask_text(entry.message)
-        return entry if masked is entry.message else replace(entry, message=masked)
+        extra = entry.extra
+        if extra:
+            extra = tuple((name, self.mask_text(value)) for name, value in extra)
+        if masked is entry.message and extra == entry.extra:
+            return entry
+        return replace(entry, message=masked, extra=extra)
 
 
 def load_literals(path: str) -> list[str]:

@@ -33,7 +33,11 @@ async def _sites(runner: web.AppRunner, settings: Settings) -> list[str]:
     if listen.unix_path:
         if os.path.exists(listen.unix_path):
             os.unlink(listen.unix_path)
-        await web.UnixSite(runner, listen.unix_path).start()
+        old_umask = os.umask(0o177)  # never, even for a moment, more open than owner-only
+        try:
+            await web.UnixSite(runner, listen.unix_path).start()
+        finally:
+            os.umask(old_umask)
         os.chmod(listen.unix_path, listen.unix_mode)
         return [f"unix:{listen.unix_path}"]
     await web.TCPSite(runner, listen.host, listen.port, reuse_address=True).start()

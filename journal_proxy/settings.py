@@ -114,7 +114,6 @@ class Settings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
     exit_idle_after: float | None = None
-    public_base_url: str = ""
     masker: Masker = field(default_factory=Masker.build)
 
     @property
@@ -228,7 +227,6 @@ _TOP_LEVEL = {
     "timeouts",
     "limits",
     "exit_idle_after",
-    "public_base_url",
     "mask",
     "metrics",
     "trusted_proxies",
@@ -302,12 +300,6 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
                 f"public_fields: {f!r} is not a user field name (trusted _FIELDS are never public)"
             )
     exit_idle = raw.get("exit_idle_after")
-    base_url = raw.get("public_base_url", "")
-    if not isinstance(base_url, str) or (base_url and not base_url.startswith("https://")):
-        if base_url and isinstance(base_url, str) and base_url.startswith("http://"):
-            pass  # allowed for local setups; the README says to use https
-        else:
-            raise ConfigError("public_base_url: expected an https:// URL")
     limits = _dataclass_from(Limits, "limits", _section(raw, "limits"), ints=True)
     metrics = raw.get("metrics", False)
     if not isinstance(metrics, bool):
@@ -328,7 +320,6 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
         timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),
         limits=limits,
         exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
-        public_base_url=base_url.rstrip("/"),
         masker=parse_mask(_section(raw, "mask"), limits.max_message_chars),
         metrics=metrics,
         trusted_proxies=tuple(proxies),
