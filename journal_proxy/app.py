@@ -288,17 +288,24 @@ async def _serve_follow(
         )
         last = resume
         if resume < sub.base_line:
-            log_ = await open_log(hub.client, query)
-            async with aclosing(log_):
-                async for line, entry in log_:
-                    if line <= resume:
-                        continue
-                    out.add(renderer.entry(line, masker.apply(entry)))
-                    last = line
-                    if out.pending >= FLUSH_BYTES:
-                        await out.flush()
-                    if line >= sub.base_line:
-                        break
+            try:
+                log_ = await open_log(hub.client, query)
+                async with aclosing(log_):
+                    async for line, entry in log_:
+                        if line <= resume:
+                            continue
+                        out.add(renderer.entry(line, masker.apply(entry)))
+                        last = line
+                        if out.pending >= FLUSH_BYTES:
+                            await out.flush()
+                        if line >= sub.base_line:
+                            break
+            except (UpstreamError, InvocationNotFound) as exc:
+                # Headers are sent: end the stream with a note rather than an error status.
+                log.warning("follow %s… history cut short: %s", target.invocation_id[:8], exc)
+                out.add(renderer.end(hub.status, "upstream"))
+                await out.flush()
+                return resp
         await out.flush()
         last = max(last, sub.base_line)
         try:
