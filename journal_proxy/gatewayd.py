@@ -54,7 +54,7 @@ class GatewaydClient:
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding"),
         )
-        #: Seconds each request waited for gatewayd's headers; read by /metrics.
+        # Counters for /metrics: requests made, requests failed, seconds spent waiting for headers.
         self.requests = 0
         self.errors = 0
         self.latency_total = 0.0
