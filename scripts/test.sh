@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl wrk iproute2"
+PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl wrk iproute2 openssl"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
