@@ -66,7 +66,11 @@ async def serve(settings: Settings) -> None:
     )
     await runner.setup()
     where = await _sites(runner, settings)
-    log.info("serving on %s, upstream %s", ", ".join(where), settings.upstream.url)
+    log.info(
+        "serving on %s, upstream %s",
+        ", ".join(where),
+        ", ".join(u.label for u in settings.upstreams),
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
