@@ -71,9 +71,9 @@ async def test_colours_escaping_and_no_script_from_the_log(
     page, problems = await _page(browser)
     await page.goto(_url(proxy, f"/logs/{corpus.tricky}"))
     await page.wait_for_selector("#L3")
-    green = page.locator(".l .m span.b.f2")
+    green = page.locator(".l span.b.f2")
     assert await green.first.text_content() == "green"
-    texts = await page.locator(".l .m").all_text_contents()
+    texts = await page.locator(".l").all_text_contents()
     assert "<script>window.pwned=1</script>" in texts
     assert any("onerror" in t for t in texts)
     assert await page.evaluate("window.pwned") is None
@@ -106,12 +106,12 @@ async def test_line_anchor_and_range_highlight_and_click_updates_url(
     await page.reload()
     await page.wait_for_selector("#L4.hl")
     assert await page.locator(".l.hl").count() == 3
-    await page.click("#L5 a.n")
+    await page.click("#L5", position={"x": 20, "y": 8})
     assert page.url.endswith("#L5")
-    await page.click("#L7 a.n", modifiers=["Shift"])
+    await page.click("#L7", position={"x": 20, "y": 8}, modifiers=["Shift"])
     assert page.url.endswith("#L5-L7")
     assert await page.locator(".l.hl").count() == 3
-    assert await page.locator(".copy").count() == 1
+    assert await page.locator("#copy").is_enabled()
     assert problems == []
 
 
@@ -136,7 +136,7 @@ async def test_without_javascript_the_log_is_there(
 ) -> None:
     page, _ = await _page(browser, java_script_enabled=False)
     await page.goto(_url(proxy, f"/logs/{corpus.ok}"))
-    texts = await page.locator(".l .m").all_text_contents()
+    texts = await page.locator(".l").all_text_contents()
     assert corpus.ok_lines[0] in texts and len(texts) >= 8
 
 
@@ -154,7 +154,7 @@ async def test_live_lines_and_status_change_without_reload(
     await _shot(page, "running")
     live.line("a brand new line")
     await page.wait_for_selector("#L3")
-    assert "a brand new line" in (await page.locator("#L3 .m").text_content() or "")
+    assert "a brand new line" in (await page.locator("#L3").text_content() or "")
     live.fail()
     await expect(page.locator("#status")).to_have_text("failed: exit-code, status 1")
     ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
@@ -184,7 +184,7 @@ async def test_reconnect_resumes_without_duplicates(
     await page.wait_for_selector("#L5", timeout=15000)
     ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
     assert ids == ["L1", "L2", "L3", "L4", "L5"]
-    messages = await page.locator(".l .m").all_text_contents()
+    messages = await page.locator(".l").all_text_contents()
     assert messages[1:] == [
         "before the cut",
         "during the cut 1",

@@ -87,6 +87,7 @@ class HtmlRenderer:
 <label class="check"><input id="filter" type="checkbox"> Only matches</label>
 <button id="wrap" type="button" aria-pressed="true">Wrap</button>
 <button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
+<button id="copy" class="copy" type="button" disabled>Copy link to line</button>
 <a href="{raw}">Raw</a>
 <a href="{raw}" download="{raw}">Download</a>
 </nav>
@@ -96,6 +97,9 @@ class HtmlRenderer:
 """.encode()
 
     def entry(self, line: int, entry: Entry) -> bytes:
+        # One element per line, with the message as its content: the line number, time and
+        # identifier are attributes the stylesheet shows (::before, ::after).  A 100,000-line page
+        # is a million fewer nodes for the browser to build than with an element per column.
         iso = iso_time(entry.realtime_usec) or ""
         kind = " sys" if entry.lifecycle is not None else ""
         sep = (
@@ -104,12 +108,10 @@ class HtmlRenderer:
             else ""
         )
         self._lines += 1
+        ident = escape(sanitize(entry.identifier))
         return (
-            f'{sep}<div class="l p{entry.priority}{kind}" id="L{line}">'
-            f'<a class="n" href="#L{line}">{line}</a>'
-            f'<time datetime="{iso}">{iso[11:23]}</time>'
-            f'<span class="id">{escape(sanitize(entry.identifier))}</span>'
-            f'<span class="m">{_message_html(entry.message)}</span></div>\n'
+            f'{sep}<div id="L{line}" class="l p{entry.priority}{kind}" data-n="{line}" '
+            f'data-t="{iso}" data-h="{iso[11:23]} {ident}">{_message_html(entry.message)}</div>\n'
         ).encode()
 
     def status(self, status: Status) -> bytes:

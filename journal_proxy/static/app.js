@@ -28,8 +28,13 @@
     if (!localTime) return iso.slice(11, 23);
     return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + ms;
   }
-  function applyTimeZone(root) {
-    for (const t of (root || log).getElementsByTagName("time")) t.textContent = formatTime(t.dateTime);
+  function setLineTime(el) {
+    const h = el.dataset.h || "";
+    el.dataset.h = formatTime(el.dataset.t || "") + h.slice(h.indexOf(" "));
+  }
+  function applyTimeZone(relabelLines) {
+    // The server writes UTC; rewriting 100,000 lines is only worth it when the zone changes.
+    if (relabelLines) for (const el of lines()) setLineTime(el);
     const tz = document.getElementById("tz");
     tz.textContent = localTime ? "Local" : "UTC";
     tz.setAttribute("aria-pressed", String(localTime));
@@ -42,7 +47,7 @@
   document.getElementById("tz").addEventListener("click", function () {
     localTime = !localTime;
     localStorage.setItem("jp-tz", localTime ? "local" : "utc");
-    applyTimeZone();
+    applyTimeZone(true);
   });
 
   // ---- wrap ----------------------------------------------------------------------------
@@ -53,10 +58,16 @@
   });
 
   // ---- anchors: #L42 and #L10-L20 ---------------------------------------------------------
-  let copyBtn = null;
+  const copyBtn = document.getElementById("copy");
+  copyBtn.addEventListener("click", function () {
+    navigator.clipboard.writeText(location.href).then(
+      () => { copyBtn.textContent = "Copied"; },
+      () => { copyBtn.textContent = "Copy failed"; });
+  });
   function clearHighlight() {
     for (const el of Array.from(log.getElementsByClassName("hl"))) el.classList.remove("hl");
-    if (copyBtn) { copyBtn.remove(); copyBtn = null; }
+    copyBtn.disabled = true;
+    copyBtn.textContent = "Copy link to line";
   }
   function parseHash() {
     const m = /^#L(\d+)(?:-L(\d+))?$/.exec(location.hash);
@@ -75,25 +86,19 @@
       const el = document.getElementById("L" + n);
       if (el) el.classList.add("hl");
     }
-    copyBtn = document.createElement("button");
-    copyBtn.type = "button";
-    copyBtn.className = "copy";
-    copyBtn.textContent = "Copy link";
-    copyBtn.addEventListener("click", function (ev) {
-      ev.preventDefault();
-      navigator.clipboard.writeText(location.href).then(
-        () => { copyBtn.textContent = "Copied"; },
-        () => { copyBtn.textContent = "Copy failed"; });
-    });
-    first.querySelector(".m").appendChild(copyBtn);
+    copyBtn.disabled = false;
+    if (range[1] > range[0]) copyBtn.textContent = "Copy link to lines";
     if (scroll) first.scrollIntoView({ block: "center" });
   }
+  // The line number is drawn by the stylesheet in the line's left gutter: a click there
+  // selects the line (shift-click: a range) and puts it in the URL.
   let anchorLine = null;
   log.addEventListener("click", function (ev) {
-    const a = ev.target.closest("a.n");
-    if (!a) return;
-    ev.preventDefault();
-    const n = lineNo(a.parentElement);
+    const line = ev.target.closest(".l");
+    if (!line) return;
+    const gutter = parseFloat(getComputedStyle(line, "::before").width) || 60;
+    if (ev.clientX - line.getBoundingClientRect().left > gutter + 4) return;
+    const n = lineNo(line);
     const hash = ev.shiftKey && anchorLine ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
     if (!ev.shiftKey) anchorLine = n;
     history.replaceState(null, "", hash);
@@ -107,7 +112,7 @@
   const filter = document.getElementById("filter");
   let searchTimer = 0;
   function matchLine(el, q) {
-    const hit = q !== "" && el.querySelector(".m").textContent.toLowerCase().includes(q);
+    const hit = q !== "" && el.textContent.toLowerCase().includes(q);
     el.classList.toggle("hit", hit);
     return hit;
   }
@@ -132,23 +137,17 @@
     const prio = Number.isInteger(e.priority) && e.priority >= 0 && e.priority <= 7 ? e.priority : 6;
     div.className = "l p" + prio + (e.system === true ? " sys" : "");
     div.id = "L" + e.line;
-    const a = document.createElement("a");
-    a.className = "n"; a.href = "#L" + e.line; a.textContent = String(e.line);
-    const t = document.createElement("time");
-    t.dateTime = e.time; t.textContent = formatTime(e.time);
-    const id = document.createElement("span");
-    id.className = "id"; id.textContent = e.identifier;
-    const m = document.createElement("span");
-    m.className = "m";
+    div.dataset.n = String(e.line);
+    div.dataset.t = String(e.time);
+    div.dataset.h = formatTime(String(e.time)) + " " + String(e.identifier);
     for (const [cls, text] of e.spans || [["", e.message]]) {
       if (cls && CLASS_OK.test(cls)) {
         const s = document.createElement("span");
-        s.className = cls; s.textContent = text; m.appendChild(s);
+        s.className = cls; s.textContent = text; div.appendChild(s);
       } else {
-        m.appendChild(document.createTextNode(text));
+        div.appendChild(document.createTextNode(text));
       }
     }
-    div.append(a, t, id, m);
     return div;
   }
   function appendEntry(e) {
@@ -231,7 +230,7 @@
     }
   }
 
-  applyTimeZone();
+  applyTimeZone(localTime);
   highlight(true);
   if (body.dataset.state === "running") follow();
 })();
