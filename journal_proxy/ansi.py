@@ -11,12 +11,17 @@ from __future__ import annotations
 import re
 
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_ESCAPES = re.compile(
-    r"(\x1b\[[0-9;]{0,64}m)"  # 1: SGR, kept
-    r"|\x1b\[[0-?]*[ -/]*[@-~]?"  # any other CSI
+_SEQUENCES = (
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI (SGR included)
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC ... ST
     r"|\x1b[ -/]*[0-~]?"  # other ESC sequences
+)
+#: Any terminal escape sequence, colours included (the masker matches secrets around them).
+ESCAPE_SEQUENCE = re.compile(_SEQUENCES)
+_ESCAPES = re.compile(
+    r"(\x1b\[[0-9;]{0,64}m)"  # 1: SGR, kept
+    rf"|{_SEQUENCES}"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 (but TAB and LF), DEL, C1
 )
 _SGR = re.compile(r"\x1b\[([0-9;]{0,64})m")
@@ -31,11 +36,6 @@ def sanitize(text: str) -> str:
     if _NEEDS_WORK.search(text) is None:
         return text
     return _ESCAPES.sub(_keep_sgr, text)
-
-
-def strip_sgr(text: str) -> str:
-    """Plain text: sanitised and without colour codes."""
-    return _SGR.sub("", sanitize(text))
 
 
 class _Style:

@@ -162,6 +162,13 @@ class _Writer:
             except ConnectionResetError as exc:
                 raise ClientGone(self._resp) from exc
 
+    async def close(self) -> web.StreamResponse:
+        """Write what is left and end the response; a reader already gone is no error."""
+        await self.flush()
+        with contextlib.suppress(ConnectionResetError):
+            await self._resp.write_eof()
+        return self._resp
+
 
 async def _prepare(
     request: web.Request, renderer: Renderer, *, finished: bool, etag: str | None = None
@@ -208,10 +215,7 @@ async def _serve_cached(
         if out.pending >= FLUSH_BYTES:
             await out.flush()
     out.add(renderer.end(cached.status, None))
-    await out.flush()
-    with contextlib.suppress(ConnectionResetError):
-        await resp.write_eof()
-    return resp
+    return await out.close()
 
 
 async def _serve_log(
@@ -253,12 +257,9 @@ async def _serve_log(
             reason = "truncated" if isinstance(exc, UpstreamProtocolError) else "upstream"
             log.warning("stream %s… cut short: %s", target.invocation_id[:8], exc)
         out.add(renderer.end(log_.status, reason))
-        await out.flush()
         if keep is not None and reason is None:
             cache.put(target.invocation_id, log_.status, keep, source)
-        with contextlib.suppress(ConnectionResetError):
-            await resp.write_eof()
-        return resp
+        return await out.close()
 
 
 async def _serve_follow(
@@ -304,8 +305,7 @@ async def _serve_follow(
                 # Headers are sent: end the stream with a note rather than an error status.
                 log.warning("follow %s… history cut short: %s", target.invocation_id[:8], exc)
                 out.add(renderer.end(hub.status, "upstream"))
-                await out.flush()
-                return resp
+                return await out.close()
         await out.flush()
         last = max(last, sub.base_line)
         try:
@@ -332,10 +332,7 @@ async def _serve_follow(
                     await out.flush()
         except TimeoutError:
             out.add(renderer.end(hub.status, "max-duration"))
-        await out.flush()
-        with contextlib.suppress(ConnectionResetError):
-            await resp.write_eof()
-        return resp
+        return await out.close()
     finally:
         sub.close()
 

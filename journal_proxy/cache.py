@@ -32,13 +32,11 @@ class FinishedLogCache:
         self.max_entries = max_entries
         self._logs: OrderedDict[InvocationId, CachedLog] = OrderedDict()
         self._bytes = 0
-        self.hits = 0
 
     def get(self, invocation_id: InvocationId) -> CachedLog | None:
         log = self._logs.get(invocation_id)
         if log is not None:
             self._logs.move_to_end(invocation_id)
-            self.hits += 1
         return log
 
     def put(

@@ -39,5 +39,12 @@ class Entry:
         return (self.realtime_usec, seqnum)
 
 
+def precedes(a: Entry, b: Entry) -> bool:
+    """``a.order_key <= b.order_key``, reading the cursors only when the times are equal."""
+    if a.realtime_usec != b.realtime_usec:
+        return a.realtime_usec < b.realtime_usec
+    return a.order_key <= b.order_key
+
+
 #: An entry with its 1-based position in the invocation's log (``#L42``, SSE ``id: 42``).
 NumberedEntry = tuple[int, Entry]

@@ -157,6 +157,11 @@ class FollowHub:
         if not self._subs and self._task is not None:
             self._task.cancel()
 
+    async def wait_closed(self) -> None:
+        """Wait until the hub's task (and its upstream connections) are gone."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
     def stop(self, reason: str) -> None:
         """End the hub now (shutdown): viewers get an end item with ``reason``."""
         self._end(reason)
@@ -375,5 +380,4 @@ class HubRegistry:
         hubs = list(self._hubs.values())
         for hub in hubs:
             hub.stop(reason)
-        tasks = [h._task for h in hubs if h._task is not None]
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(h.wait_closed() for h in hubs))

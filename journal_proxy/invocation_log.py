@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from .entry import Entry, NumberedEntry
+from .entry import Entry, NumberedEntry, precedes
 from .errors import InvocationNotFound, UpstreamProtocolError
 from .export_format import ExportParser, RawEntry
 from .gatewayd import GatewaydClient, Match
@@ -156,7 +156,7 @@ async def _numbered(
     async with aclosing(units):
         entry = first
         while entry is not None:
-            while i < len(lifecycle) and lifecycle[i].order_key <= entry.order_key:
+            while i < len(lifecycle) and precedes(lifecycle[i], entry):
                 line += 1
                 yield line, lifecycle[i]
                 i += 1

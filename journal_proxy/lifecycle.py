@@ -94,6 +94,8 @@ class StatusTracker:
 
     def observe(self, realtime_usec: int, unit: str, lifecycle: LifecycleEvent | None) -> bool:
         """Take one entry into account; return True if the status changed."""
+        if lifecycle is None and self._first_seen is not None and self._unit:
+            return False  # the unit's own lines never change the status: the streaming fast path
         before = self.status
         if self._first_seen is None:
             self._first_seen = realtime_usec

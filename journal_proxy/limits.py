@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from aiohttp import web
 
 
-def client_address(request: web.Request, trusted: tuple[str, ...]) -> str:
+def client_address(
+    request: web.Request, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> str:
     peer = request.remote or ""
     if not trusted or not peer:
         return peer
@@ -23,9 +25,7 @@ def client_address(request: web.Request, trusted: tuple[str, ...]) -> str:
         peer_ip = ipaddress.ip_address(peer)
     except ValueError:  # a unix socket peer: the trusted proxy is local by construction
         peer_ip = None
-    if peer_ip is not None and not any(
-        peer_ip in ipaddress.ip_network(net, strict=False) for net in trusted
-    ):
+    if peer_ip is not None and not any(peer_ip in net for net in trusted):
         return peer
     forwarded = request.headers.get("X-Forwarded-For", "")
     last = forwarded.rsplit(",", 1)[-1].strip()

@@ -17,9 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,6 +274,15 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def wait_path(path: str, timeout: float = 10.0) -> None:
+    """Block until a unix socket (or any file) exists at ``path``."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} never appeared")
+        time.sleep(0.02)
+
+
 class ProxyProcess:
     """``journal-proxy serve`` as its own process, as deployed, on a free loopback port."""
 
@@ -357,12 +364,6 @@ class Gatewayd:
             time.sleep(0.02)
         raise RuntimeError("systemd-journal-gatewayd did not start listening")
 
-    def get(self, path: str, accept: str = "text/plain") -> bytes:
-        """Ask gatewayd directly (TCP only): for tests that compare with the raw upstream."""
-        req = urllib.request.Request(f"{self.url}{path}", headers={"Accept": accept})  # noqa: S310
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
-            return bytes(resp.read())
-
     def stop(self) -> None:
         self._proc.terminate()
         try:
@@ -377,12 +378,3 @@ def tools_available() -> bool:
         all(os.access(p, os.X_OK) for p in (GATEWAYD, JOURNAL_REMOTE))
         and shutil.which(SOCKET_ACTIVATE) is not None
     )
-
-
-@contextlib.contextmanager
-def gatewayd_over(directory: Path) -> Iterator[Gatewayd]:
-    gw = Gatewayd(directory)
-    try:
-        yield gw
-    finally:
-        gw.stop()

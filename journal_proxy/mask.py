@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .ansi import ESCAPE_SEQUENCE
 from .entry import Entry
 from .errors import ConfigError
 
@@ -53,11 +54,6 @@ _INDICATORS = ("gh", "AKIA", "ASIA", "xox", "eyJ", "://", "PRIVATE KEY")
 
 def _might_hold_builtin(text: str) -> bool:
     return any(k in text for k in _INDICATORS) or "thoriz" in text.lower()
-
-
-_ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
-)
 
 
 def _nested_repeat(parsed: Iterable[tuple[Any, Any]], inside_repeat: bool = False) -> bool:
@@ -155,9 +151,9 @@ class Masker:
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
-        regexes: list[re.Pattern[str]] = list(self.custom)
+        regexes = self.custom
         if self.builtin and _might_hold_builtin(text):
-            regexes += self.builtin
+            regexes = regexes + self.builtin
         for rx in regexes:
             for m in rx.finditer(text):
                 if "s" in rx.groupindex and m.group("s") is not None:
@@ -190,14 +186,14 @@ class Masker:
         return text
 
     def _mask_around_escapes(self, text: str) -> str:
-        if not self._spans(_ESCAPE.sub("", text)) and not self._spans(text):
+        if not self._spans(ESCAPE_SEQUENCE.sub("", text)) and not self._spans(text):
             return text  # the common case: coloured text without secrets
         # Plain text without escapes, and for each plain character its index in ``text``.
         plain_parts: list[str] = []
         index: list[int] = []
         escapes: list[tuple[int, int]] = []
         pos = 0
-        for m in _ESCAPE.finditer(text):
+        for m in ESCAPE_SEQUENCE.finditer(text):
             plain_parts.append(text[pos : m.start()])
             index.extend(range(pos, m.start()))
             escapes.append(m.span())

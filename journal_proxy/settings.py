@@ -6,12 +6,12 @@ names the setting, so ``journal-proxy serve`` can stop with one clear line.
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -34,9 +34,15 @@ class UnitPins:
     """The units whose logs may be served.  Globs are allowed; matching is case-sensitive."""
 
     patterns: tuple[str, ...]
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Checked for every entry, so the globs become one compiled pattern once, at start-up.
+        regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.patterns))
+        object.__setattr__(self, "_regex", regex)
 
     def matches(self, unit: str) -> bool:
-        return any(fnmatchcase(unit, p) for p in self.patterns)
+        return self._regex.match(unit) is not None
 
     @property
     def exact_names(self) -> tuple[str, ...] | None:
@@ -122,7 +128,7 @@ class Settings:
         return self.upstreams[0]
 
     metrics: bool = False
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 def parse_units(values: object) -> UnitPins:
@@ -307,9 +313,10 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
     proxies = raw.get("trusted_proxies", [])
     if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
         raise ConfigError("trusted_proxies: expected a list of addresses")
+    networks = []
     for p in proxies:
         try:
-            ipaddress.ip_network(p, strict=False)
+            networks.append(ipaddress.ip_network(p, strict=False))
         except ValueError as exc:
             raise ConfigError(f"trusted_proxies: {p!r} is not an address or network") from exc
     return Settings(
@@ -322,7 +329,7 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
         exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
         masker=parse_mask(_section(raw, "mask"), limits.max_message_chars),
         metrics=metrics,
-        trusted_proxies=tuple(proxies),
+        trusted_proxies=tuple(networks),
     )
 
 

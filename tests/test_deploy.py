@@ -145,10 +145,7 @@ def test_unix_socket_activation_and_unix_upstream(
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            if os.path.exists(listen_sock):
-                break
-            time.sleep(0.05)
+        lj.wait_path(listen_sock)
         status, body = _get(f"/logs/{corpus.failed}.txt", unix=listen_sock)
         assert status == 200
         assert b"failed: exit-code, status 1" in body
@@ -178,11 +175,8 @@ def test_listen_on_unix_path_with_mode(
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            if os.path.exists(path):
-                break
-            time.sleep(0.05)
-        time.sleep(0.1)
+        lj.wait_path(path)
+        time.sleep(0.1)  # the mode is set right after the socket appears
         assert os.stat(path).st_mode & 0o777 == 0o600
         assert _get(f"/logs/{corpus.ok}.json", unix=path)[0] == 200
     finally:
