@@ -7,6 +7,7 @@ without JavaScript; ``app.js`` adds live lines, search, anchors and the time-zon
 
 from __future__ import annotations
 
+import functools
 from html import escape
 
 from ..ansi import sanitize, to_spans
@@ -31,13 +32,16 @@ def _duration(status: Status) -> str:
 
 
 def _message_html(message: str) -> str:
-    parts = []
-    for classes, text in to_spans(message):
-        if classes:
-            parts.append(f'<span class="{classes}">{escape(text)}</span>')
-        else:
-            parts.append(escape(text))
-    return "".join(parts)
+    return "".join(
+        f'<span class="{classes}">{escape(text)}</span>' if classes else escape(text)
+        for classes, text in to_spans(message)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _identifier_html(identifier: str) -> str:
+    """A log has a few identifiers, repeated on every line: escape each once (bounded cache)."""
+    return escape(sanitize(identifier))
 
 
 class HtmlRenderer:
@@ -108,7 +112,7 @@ class HtmlRenderer:
             else ""
         )
         self._lines += 1
-        ident = escape(sanitize(entry.identifier))
+        ident = _identifier_html(entry.identifier)
         return (
             f'{sep}<div id="L{line}" class="l p{entry.priority}{kind}" data-n="{line}" '
             f'data-t="{iso}" data-h="{iso[11:23]} {ident}">{_message_html(entry.message)}</div>\n'
