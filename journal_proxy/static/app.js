@@ -13,9 +13,101 @@
 
   function lines() { return log.getElementsByClassName("l"); }
   function lineNo(el) { return parseInt(el.id.slice(1), 10); }
+
+  // ---- big logs: blocks of lines that arrive inside <noscript class="chunk"> -------------
+  // With scripting on, the browser keeps a <noscript>'s content as one text node instead of
+  // building elements, so a 100,000-line page loads quickly (see renderers/html.py).  Each block
+  // becomes a placeholder of the right height and is turned into elements when it nears the
+  // screen, by a reader for exactly the markup the server writes: it creates only div and span
+  // elements, sets text with textContent, and shows anything it does not recognise as text.
+  const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])( sys)?" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)">([\s\S]*)$/;
+  const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|([^<]+)/g;
+  const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
+  const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", "#x27": "'" };
+  const LINE_END = "</div>\n";
+  const pending = new Map();  // placeholder -> the block's source text, until it is built
+  let lineHeight = 19.5;
+  function unescapeText(s) { return s.indexOf("&") < 0 ? s : s.replace(ENTITY_RE, (m, name) => ENTITIES[name]); }
+  function lineFromSource(src) {
+    const m = LINE_RE.exec(src);
+    const div = document.createElement("div");
+    if (!m) {  // never expected: shown as text rather than lost
+      div.className = "l p6";
+      div.textContent = src;
+      return div;
+    }
+    div.id = "L" + m[1];
+    div.className = "l p" + m[2] + (m[3] || "");
+    div.dataset.n = m[1];
+    div.dataset.t = unescapeText(m[4]);
+    div.dataset.h = unescapeText(m[5]);
+    if (localTime) setLineTime(div);
+    PART_RE.lastIndex = 0;
+    let part;
+    while ((part = PART_RE.exec(m[6])) !== null) {
+      if (part[3] !== undefined) {
+        div.appendChild(document.createTextNode(unescapeText(part[3])));
+      } else {
+        const span = document.createElement("span");
+        span.className = part[1];
+        span.textContent = unescapeText(part[2]);
+        div.appendChild(span);
+      }
+    }
+    return div;
+  }
+  function build(block) {
+    const src = pending.get(block);
+    if (src === undefined) return;
+    pending.delete(block);
+    lazyObserver.unobserve(block);
+    const frag = document.createDocumentFragment();
+    for (const piece of src.split(LINE_END)) {
+      const line = piece.trimStart();  // the newline before a line, never the message's own text
+      if (line) frag.appendChild(lineFromSource(line));
+    }
+    block.replaceChildren(frag);
+    block.classList.remove("lazy");
+    block.style.height = "";
+  }
+  function buildLines(first, last) {
+    for (const block of Array.from(pending.keys())) {
+      if (+block.dataset.first <= last && +block.dataset.last >= first) build(block);
+    }
+  }
+  async function buildAll() {
+    // In slices, so that a search over a huge log does not freeze the tab.
+    for (const block of Array.from(pending.keys())) {
+      build(block);
+      if (pending.size % 10 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  const lazyObserver = new IntersectionObserver(function (seen) {
+    for (const e of seen) if (e.isIntersecting) build(e.target);
+  }, { rootMargin: "1500px 0px" });
+  (function placeBlocks() {
+    const firstChunk = log.querySelector("div.chunk");
+    const shown = firstChunk ? firstChunk.getElementsByClassName("l").length : 0;
+    if (shown) lineHeight = firstChunk.getBoundingClientRect().height / shown || lineHeight;
+    for (const ns of Array.from(log.querySelectorAll("noscript.chunk"))) {
+      const src = ns.textContent || "";
+      const first = /^\s*<div id="L(\d+)"/.exec(src);
+      const count = src.split(LINE_END).length - 1;
+      const block = document.createElement("div");
+      block.className = "chunk lazy";
+      block.dataset.first = first ? first[1] : "0";
+      block.dataset.last = String((first ? +first[1] : 0) + count - 1);
+      block.style.height = Math.round(count * lineHeight) + "px";
+      pending.set(block, src);
+      ns.replaceWith(block);
+      lazyObserver.observe(block);
+    }
+  })();
   (function countExisting() {
     const all = lines();
     if (all.length) lastLine = lineNo(all[all.length - 1]);
+    const blocks = log.getElementsByClassName("chunk");
+    if (blocks.length) lastLine = Math.max(lastLine, +blocks[blocks.length - 1].dataset.last || 0);
     if (chunk) chunkLines = chunk.getElementsByClassName("l").length;
   })();
 
@@ -80,6 +172,7 @@
     clearHighlight();
     const range = parseHash();
     if (!range) return;
+    buildLines(range[0], range[1]);
     const first = document.getElementById("L" + range[0]);
     if (!first) return;
     for (let n = range[0]; n <= range[1] && n - range[0] < 100000; n++) {
@@ -116,8 +209,13 @@
     el.classList.toggle("hit", hit);
     return hit;
   }
-  function runSearch() {
+  async function runSearch() {
     const q = search.value.trim().toLowerCase();
+    if (q && pending.size) {
+      matches.textContent = "Searching…";
+      await buildAll();
+      if (search.value.trim().toLowerCase() !== q) return;  // typed on meanwhile
+    }
     let count = 0;
     for (const el of lines()) if (matchLine(el, q)) count++;
     matches.textContent = q ? count + (count === 1 ? " match" : " matches") : "";
@@ -153,7 +251,7 @@
   function appendEntry(e) {
     if (!Number.isInteger(e.line) || e.line <= lastLine) return;  // never a duplicate
     const follow = atBottom();
-    if (!chunk || chunkLines >= 500) {
+    if (!chunk || chunkLines >= 500 || chunk.classList.contains("lazy")) {
       chunk = document.createElement("div"); chunk.className = "chunk"; log.appendChild(chunk); chunkLines = 0;
     }
     const el = makeLine(e);
