@@ -163,6 +163,38 @@ async def test_live_lines_and_status_change_without_reload(
     assert problems == []
 
 
+async def test_live_page_longer_than_one_block(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    """Lines 501 on arrive as a <noscript> block: live lines go after it, and the time zone
+    switch reaches lines that are built later."""
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    for i in range(1200):
+        live.line(f"early {i}")
+    await _wait_for_log(proxy, live.inv, 1201)
+    page, problems = await _page(browser, timezone_id="Asia/Kolkata")  # UTC+05:30
+    await page.goto(_url(proxy, f"/logs/{live.inv}"))
+    await expect(page.locator("#live")).to_have_text("Live")
+    assert await page.locator(".chunk.lazy").count() == 2  # lines 501-1000 and 1001-1201
+    await page.click("#tz")
+    live.line("late line")
+    await page.wait_for_selector("#L1202")
+    assert await page.locator("#L1202").text_content() == "late line"
+    await page.evaluate("location.hash = '#L1100'")
+    await page.wait_for_selector("#L1100.hl")
+    assert await page.locator("#L1100").text_content() == "early 1098"
+    local = await page.evaluate(
+        "(() => { const el = document.getElementById('L1100'); const d = new Date(el.dataset.t);"
+        " return [el.dataset.h.slice(0, 5), String(d.getHours()).padStart(2, '0') + ':'"
+        " + String(d.getMinutes()).padStart(2, '0'), el.dataset.t.slice(11, 16)]; })()"
+    )
+    assert local[0] == local[1] != local[2]  # local time, not the UTC the server wrote
+    ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
+    assert ids[-1] == "L1202" and len(ids) == len(set(ids))
+    assert problems == []
+
+
 async def test_reconnect_resumes_without_duplicates(
     browser: Browser, make_proxy: Any, live: Live
 ) -> None:
