@@ -5,7 +5,9 @@ Prints a table of measurements and ratios against the nginx baseline, and writes
 bench/results/latest.json.  Measures (a) streaming one big invocation as text and JSON, (b)
 requests/s and p99 latency for a small finished invocation with 16 concurrent clients (wrk),
 (c) time to first byte, (d) proxy memory before and after streaming, (e) live follow: write-to-
-arrival delay, upstream connections for 1/10/100 viewers, memory per idle viewer.
+arrival delay, upstream connections for 1/10/100 viewers, memory per idle viewer, (f) the page in
+headless Chromium (when Playwright and /usr/bin/chromium are there): first line on screen, and the
+last line on screen after the page has loaded, next to gatewayd's own time for the same entries.
 
     .venv/bin/python bench/run.py            # full: 100,000 entries, 3 rounds, wrk 10 s
     .venv/bin/python bench/run.py --smoke    # CI: 5,000 entries, 1 round, wrk 1 s
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from journal_proxy import localjournal as lj  # noqa: E402
+from journal_proxy.gatewayd import EXPORT_MIME  # noqa: E402
 
 UNIT = "deploy-website.service"
 
@@ -108,6 +111,45 @@ def wrk(url: str, seconds: int) -> dict[str, float]:
     return {"rps": rps, "p99_ms": p99, "errors": float(non2xx.group(1)) if non2xx else 0.0}
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+async def page_numbers(url: str, last_line: int, rounds: int) -> dict[str, float]:
+    """Seconds from navigation to the first line on screen, and to the last line on screen
+    after the page has loaded; also when the response's last byte arrived (Navigation Timing)."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        return {}
+    if not Path(CHROMIUM).exists():
+        return {}
+    print(f"  page in Chromium, {rounds} round(s)", file=sys.stderr, flush=True)
+    runs: list[dict[str, float]] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        for _ in range(rounds):
+            ctx = await browser.new_context(viewport={"width": 1200, "height": 800})
+            page = await ctx.new_page()
+            started = time.monotonic()
+            await page.goto(url, wait_until="commit")
+            await page.wait_for_selector("#L1", state="visible")
+            first = time.monotonic() - started
+            await page.wait_for_load_state("load", timeout=300_000)
+            await page.evaluate(f"location.hash = '#L{last_line}'")
+            await page.wait_for_selector(f"#L{last_line}.hl", state="visible")
+            last = time.monotonic() - started
+            response_end = await page.evaluate(
+                "performance.getEntriesByType('navigation')[0].responseEnd / 1000"
+            )
+            runs.append({"first_line": first, "last_line": last, "response_end": response_end})
+            await ctx.close()
+        await browser.close()
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -166,7 +208,7 @@ async def live_numbers(
         # Upstream connections and memory for 1, 10, 100 idle viewers of one invocation.
         conns: dict[str, int] = {}
         mem_before = rss_kib(pid)
-        viewers = []
+        viewers: list[aiohttp.ClientResponse] = []
         for count in (1, 10, 100):
             while len(viewers) < count:
                 v = await session.get(base, headers={"Accept": "text/event-stream"})
@@ -218,8 +260,10 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             "json: gatewayd direct": median_runs(gw_q + big, rounds, "application/json"),
             "json: journal-proxy": median_runs(prx + big + ".json", rounds),
             "html: journal-proxy": median_runs(prx + big, rounds, "text/html"),
+            "export: gatewayd direct": median_runs(gw_q + big, rounds, EXPORT_MIME),
         }
         mem1 = rss_kib(proxy_pid)
+        page = asyncio.run(page_numbers(prx + big, entries + 4, rounds))
         print("  wrk, small invocation", file=sys.stderr, flush=True)
         small_rows = {
             "small: nginx rule": wrk(ngx + small, wrk_s),
@@ -246,6 +290,13 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             f"proxy RSS before/after streaming: {mem0 / 1024:.1f} / {mem1 / 1024:.1f} MiB "
             f"(growth {(mem1 - mem0) / 1024:.1f} MiB)"
         )
+        if page:
+            print(
+                f"page in Chromium: first line {page['first_line']:.2f} s, last byte "
+                f"{page['response_end']:.2f} s, last line shown {page['last_line']:.2f} s "
+                f"(gatewayd's own export of the same entries: "
+                f"{rows['export: gatewayd direct']['seconds']:.2f} s)"
+            )
         cpu = rows["text: journal-proxy"]["seconds"] / entries * 1e6
         print(f"proxy wall time per entry (text): {cpu:.1f} us")
         print(
@@ -259,6 +310,7 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             "streams": rows,
             "small": small_rows,
             "proxy_rss_kib": [mem0, mem1],
+            "page": page,
             "live": live,
         }
         results = ROOT / "bench" / "results"
