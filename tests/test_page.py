@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from journal_proxy import localjournal as lj
+from journal_proxy.gatewayd import EXPORT_MIME
 
 from .conftest import UNIT, Corpus, CountingRelay, Live
 from .conftest import live_proxy as _proxy
@@ -256,10 +258,27 @@ def proxy_process(big_log: tuple[lj.Gatewayd, str]) -> Iterator[str]:
     proxy.stop()
 
 
+async def _gatewayd_export_seconds(gw: lj.Gatewayd, inv: str) -> float:
+    started = time.monotonic()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{gw.url}/entries",
+            params={"_SYSTEMD_INVOCATION_ID": inv},
+            headers={"Accept": EXPORT_MIME},
+        ) as resp,
+    ):
+        async for _ in resp.content.iter_chunked(1 << 20):
+            pass
+    return time.monotonic() - started
+
+
 async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
     browser: Browser, proxy_process: str, big_log: tuple[lj.Gatewayd, str]
 ) -> None:
-    _, inv = big_log
+    gw, inv = big_log
+    # The floor: gatewayd alone sending the same entries, timed on this machine, now.
+    floor = await _gatewayd_export_seconds(gw, inv)
     page, problems = await _page(browser)
     started = time.monotonic()
     await page.goto(f"{proxy_process}/logs/{inv}", wait_until="commit")
@@ -271,9 +290,20 @@ async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
     await page.evaluate("location.hash = '#L100004'")
     await page.wait_for_selector("#L100004.hl", state="visible")
     total = time.monotonic() - started
-    print(f"100k lines: first screen {first:.2f}s, last line shown {total:.2f}s")
+    last_byte = await page.evaluate(
+        "performance.getEntriesByType('navigation')[0].responseEnd / 1000"
+    )
+    print(
+        f"100k lines: first screen {first:.2f}s, last byte {last_byte:.2f}s, "
+        f"last line shown {total:.2f}s; gatewayd's own export {floor:.2f}s"
+    )
     assert first < 2.0
-    assert total < 30.0
+    # Loosely bounded against gatewayd's own time on this machine now (1.6-2.9x measured on two
+    # cores shared by gatewayd, the proxy and Chromium; bench/run.py has the figures).
+    assert total < 6.0 * floor
+    # What keeps the browser's share small: the loaded page has built only the blocks near the
+    # screen and the one #L100004 is in, not 100,000 elements.
+    assert await page.locator(".l").count() <= 4 * 500
     assert await page.text_content("#L100004") == f"{UNIT}: Consumed 1.234s CPU time."
     # A line in a block that was never near the screen, by its link.
     await page.goto(f"{proxy_process}/logs/{inv}#L99999")
