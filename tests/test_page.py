@@ -117,6 +117,34 @@ async def test_line_anchor_and_range_highlight_and_click_updates_url(
     assert problems == []
 
 
+async def test_lines_can_be_linked_from_the_keyboard(
+    browser: Browser, proxy: Any, corpus: Corpus
+) -> None:
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{corpus.ok}"))
+    await page.focus("#search")
+    for _ in range(10):  # Tab from the toolbar reaches the log
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "log":
+            break
+    assert await page.evaluate("document.activeElement.id") == "log"
+    await page.keyboard.press("ArrowDown")  # the cursor appears on the first line on screen
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    assert await page.eval_on_selector_all(".l.cur", "els => els.map(e => e.id)") == ["L3"]
+    await page.keyboard.press("Enter")
+    assert page.url.endswith("#L3")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Shift+Enter")
+    assert page.url.endswith("#L3-L4")
+    assert await page.locator(".l.hl").count() == 2
+    await page.keyboard.press("Escape")
+    assert await page.locator(".l.cur").count() == 0
+    assert problems == []
+
+
 async def test_search_counts_and_filters(browser: Browser, proxy: Any, corpus: Corpus) -> None:
     page, problems = await _page(browser)
     await page.goto(_url(proxy, f"/logs/{corpus.ok}"))
@@ -192,6 +220,14 @@ async def test_live_page_longer_than_one_block(
         " + String(d.getMinutes()).padStart(2, '0'), el.dataset.t.slice(11, 16)]; })()"
     )
     assert local[0] == local[1] != local[2]  # local time, not the UTC the server wrote
+    # The keyboard cursor walks from the first block into the next one.
+    await page.evaluate("document.getElementById('L495').scrollIntoView({block: 'center'})")
+    await page.focus("#log")
+    for _ in range(30):
+        await page.keyboard.press("ArrowDown")
+        if await page.locator("#L502.cur").count():
+            break
+    assert await page.locator("#L502.cur").text_content() == "early 500"
     ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
     assert ids[-1] == "L1202" and len(ids) == len(set(ids))
     assert problems == []

@@ -105,7 +105,8 @@ class HtmlRenderer:
 <a href="{raw}" download="{raw}">Download</a>
 </nav>
 </header>
-<main id="log" aria-label="Log output">
+<p id="keys" class="sr">In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range.</p>
+<main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
 <div class="chunk">
 """.encode()
 

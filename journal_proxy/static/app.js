@@ -186,17 +186,66 @@
   // The line number is drawn by the stylesheet in the line's left gutter: a click there
   // selects the line (shift-click: a range) and puts it in the URL.
   let anchorLine = null;
+  function selectLine(n, extend) {
+    const hash = extend && anchorLine ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
+    if (!extend) anchorLine = n;
+    history.replaceState(null, "", hash);
+    highlight(false);
+  }
   log.addEventListener("click", function (ev) {
     const line = ev.target.closest(".l");
     if (!line) return;
     const gutter = parseFloat(getComputedStyle(line, "::before").width) || 60;
     if (ev.clientX - line.getBoundingClientRect().left > gutter + 4) return;
-    const n = lineNo(line);
-    const hash = ev.shiftKey && anchorLine ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
-    if (!ev.shiftKey) anchorLine = n;
-    history.replaceState(null, "", hash);
-    highlight(false);
+    selectLine(lineNo(line), ev.shiftKey);
   });
+
+  // ---- keyboard: the log is one tab stop; arrows move a line cursor, Enter links to it ----
+  let cursor = null;
+  function setCursor(el) {
+    if (cursor) cursor.classList.remove("cur");
+    cursor = el;
+    if (el) {
+      el.classList.add("cur");
+      el.scrollIntoView({ block: "nearest" });
+    }
+  }
+  function shown(el) { return !body.classList.contains("filtering") || el.classList.contains("hit"); }
+  function neighbour(el, dir) {
+    let next = dir > 0 ? el.nextElementSibling : el.previousElementSibling;
+    let block = el.parentElement;
+    for (;;) {
+      while (next && !(next.classList.contains("l") && shown(next))) next = dir > 0 ? next.nextElementSibling : next.previousElementSibling;
+      if (next) return next;
+      do block = dir > 0 ? block.nextElementSibling : block.previousElementSibling;
+      while (block && !block.classList.contains("chunk"));
+      if (!block) return null;
+      build(block);  // nothing to do once built
+      next = dir > 0 ? block.firstElementChild : block.lastElementChild;
+    }
+  }
+  function firstLineOnScreen() {
+    const top = Math.max(0, document.querySelector(".top").getBoundingClientRect().bottom);
+    const hit = document.elementFromPoint(log.getBoundingClientRect().left + 40, top + 4);
+    const line = hit && hit.closest(".l");
+    if (line && shown(line)) return line;
+    for (const el of lines()) if (el.getBoundingClientRect().bottom > top && shown(el)) return el;
+    return null;
+  }
+  log.addEventListener("keydown", function (ev) {
+    if (ev.target !== log) return;
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      const next = cursor && cursor.isConnected ? neighbour(cursor, ev.key === "ArrowDown" ? 1 : -1) : firstLineOnScreen();
+      if (next) setCursor(next);
+    } else if (ev.key === "Enter" && cursor) {
+      ev.preventDefault();
+      selectLine(lineNo(cursor), ev.shiftKey);
+    } else if (ev.key === "Escape") {
+      setCursor(null);
+    }
+  });
+  log.addEventListener("blur", () => setCursor(null));
   window.addEventListener("hashchange", () => highlight(true));
 
   // ---- search --------------------------------------------------------------------------
