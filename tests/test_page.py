@@ -140,6 +140,7 @@ async def test_lines_can_be_linked_from_the_keyboard(
     await page.keyboard.press("Shift+Enter")
     assert page.url.endswith("#L3-L4")
     assert await page.locator(".l.hl").count() == 2
+    await _shot(page, "keyboard")
     await page.keyboard.press("Escape")
     assert await page.locator(".l.cur").count() == 0
     assert problems == []
