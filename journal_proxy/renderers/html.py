@@ -48,8 +48,15 @@ def _message_html(message: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+def _short_identifier_html(identifier: str) -> str:
+    return escape(sanitize(identifier))
+
+
 def _identifier_html(identifier: str) -> str:
-    """A log has a few identifiers, repeated on every line: escape each once (bounded cache)."""
+    """A log has a few identifiers, repeated on every line: a short one is escaped once and
+    remembered; a long one (log text, so possibly huge) is escaped every time, never kept."""
+    if len(identifier) <= 64:
+        return _short_identifier_html(identifier)
     return escape(sanitize(identifier))
 
 
