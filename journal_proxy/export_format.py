@@ -13,26 +13,28 @@ as a coloured line) is read by offset.  Field names stay ``bytes``: compared, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import UpstreamProtocolError
 
 _LENGTH_BYTES = 8
+_NONE: frozenset[bytes] = frozenset()
 
 
-@dataclass(slots=True)
 class RawEntry:
     """One entry as gatewayd sent it.  Nothing in here is public until ``verify`` says so."""
 
-    fields: dict[bytes, bytes] = field(default_factory=dict)
-    #: Names that appeared more than once with different values.  The journal allows it, but a
-    #: field we rely on for verification must be unambiguous, so ``verify`` rejects those.
-    repeated: set[bytes] = field(default_factory=set)
+    __slots__ = ("fields", "repeated")
+
+    def __init__(self) -> None:
+        self.fields: dict[bytes, bytes] = {}
+        #: Names that appeared more than once with different values.  The journal allows it, but
+        #: a field we rely on for verification must be unambiguous, so ``verify`` rejects those.
+        #: One shared empty set until needed: hardly any entry has a repeated field.
+        self.repeated = _NONE
 
     def add(self, name: bytes, value: bytes) -> None:
         old = self.fields.setdefault(name, value)
         if old is not value and old != value:
-            self.repeated.add(name)
+            self.repeated = self.repeated | {name}
 
 
 class ExportParser:
@@ -78,41 +80,40 @@ class ExportParser:
             if stop - begin > self._max:
                 self._too_large()
             fields = entry.fields
-            offset = pos
-            for line in data[pos:stop].split(b"\n"):
+            lines = data[pos:stop].split(b"\n")
+            for line in lines:
                 name, sep, value = line.partition(b"=")
-                if sep:
-                    old = fields.setdefault(name, value)
-                    if old is not value and old != value:
-                        entry.repeated.add(name)
-                    offset += len(line) + 1
-                    continue
-                # A binary field: NAME, newline, 64-bit length, value, newline.
-                size_at = offset + len(line) + 1
-                if end - size_at < _LENGTH_BYTES:
-                    pos = -1
+                if not sep:
                     break
-                size = int.from_bytes(data[size_at : size_at + _LENGTH_BYTES], "little")
-                value_at = size_at + _LENGTH_BYTES
-                if value_at + size - begin > self._max:
-                    self._too_large()
-                if end - (value_at + size) < 2:
-                    pos = -1
-                    break
-                if data[value_at + size] != 0x0A:
-                    raise UpstreamProtocolError("binary field not followed by a newline")
-                entry.add(line, data[value_at : value_at + size])
-                pos = value_at + size + 1
-                if data[pos] == 0x0A:  # the blank line that ends the entry
-                    entries.append(entry)
-                    entry, pos = None, pos + 1
-                break
+                if name in fields:
+                    entry.add(name, value)
+                else:
+                    fields[name] = value
             else:
                 entries.append(entry)
                 entry, pos = None, stop + 2
-            if pos == -1:
+                continue
+            # A binary field: NAME, newline, 64-bit length, value, newline.  Its offset is
+            # worked out only here; text lines are the common case and cost no arithmetic.
+            # (Every line before it holds a "=", so index() finds this one.)
+            done = lines[: lines.index(line)]
+            size_at = pos + sum(map(len, done)) + len(done) + len(line) + 1
+            if end - size_at < _LENGTH_BYTES:
                 break
-        if entry is not None or pos == -1:
+            size = int.from_bytes(data[size_at : size_at + _LENGTH_BYTES], "little")
+            value_at = size_at + _LENGTH_BYTES
+            if value_at + size - begin > self._max:
+                self._too_large()
+            if end - (value_at + size) < 2:
+                break
+            if data[value_at + size] != 0x0A:
+                raise UpstreamProtocolError("binary field not followed by a newline")
+            entry.add(line, data[value_at : value_at + size])
+            pos = value_at + size + 1
+            if data[pos] == 0x0A:  # the blank line that ends the entry
+                entries.append(entry)
+                entry, pos = None, pos + 1
+        if entry is not None:
             pos = begin  # parse the unfinished entry again when more data arrives
         self._rest = data[pos:]
         if len(self._rest) > self._max:
