@@ -222,9 +222,9 @@ async def test_live_page_longer_than_one_block(
     )
     assert local[0] == local[1] != local[2]  # local time, not the UTC the server wrote
     # The keyboard cursor walks from the first block into the next one.
-    await page.evaluate("document.getElementById('L495').scrollIntoView({block: 'center'})")
+    await page.evaluate("document.getElementById('L495').scrollIntoView({block: 'start'})")
     await page.focus("#log")
-    for _ in range(30):
+    for _ in range(60):
         await page.keyboard.press("ArrowDown")
         if await page.locator("#L502.cur").count():
             break
@@ -343,6 +343,15 @@ async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
     # screen and the one #L100004 is in, not 100,000 elements.
     assert await page.locator(".l").count() <= 4 * 500
     assert await page.text_content("#L100004") == f"{UNIT}: Consumed 1.234s CPU time."
+    # A line in the middle of the log, by its link: on screen and not under the sticky header.
+    await page.goto(f"{proxy_process}/logs/{inv}#L1200", wait_until="load", timeout=60000)
+    await page.wait_for_selector("#L1200.hl")
+    await expect(page.locator("#L1200")).to_be_in_viewport()
+    below_header = await page.evaluate(
+        "document.getElementById('L1200').getBoundingClientRect().top >="
+        " document.querySelector('.top').getBoundingClientRect().bottom"
+    )
+    assert below_header
     # A line in a block that was never near the screen, by its link.
     await page.goto(f"{proxy_process}/logs/{inv}#L99999")
     await page.wait_for_selector("#L99999.hl", timeout=60000)

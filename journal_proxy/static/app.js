@@ -172,7 +172,8 @@
     clearHighlight();
     const range = parseHash();
     if (!range) return;
-    buildLines(range[0], range[1]);
+    // Also the blocks either side, so no block near the line changes height after the jump.
+    buildLines(range[0] - 500, range[1] + 500);
     const first = document.getElementById("L" + range[0]);
     if (!first) return;
     for (let n = range[0]; n <= range[1] && n - range[0] < 100000; n++) {
@@ -181,7 +182,7 @@
     }
     copyBtn.disabled = false;
     if (range[1] > range[0]) copyBtn.textContent = "Copy link to lines";
-    if (scroll) first.scrollIntoView({ block: "center" });
+    if (scroll) first.scrollIntoView({ block: "start" });  // lands below the header: see .l in style.css
   }
   // The line number is drawn by the stylesheet in the line's left gutter: a click there
   // selects the line (shift-click: a range) and puts it in the URL.
@@ -271,7 +272,7 @@
     body.classList.toggle("filtering", q !== "" && filter.checked);
     if (q && count) {
       const first = log.querySelector(".l.hit");
-      if (first) first.scrollIntoView({ block: "center" });
+      if (first) first.scrollIntoView({ block: "start" });
     }
   }
   search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
