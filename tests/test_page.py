@@ -15,7 +15,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from journal_proxy import localjournal as lj
 from journal_proxy.gatewayd import EXPORT_MIME
 
-from .conftest import UNIT, Corpus, CountingRelay, Live
+from .conftest import HTML_PAYLOADS, UNIT, Corpus, CountingRelay, Live
 from .conftest import live_proxy as _proxy
 from .conftest import wait_for_log as _wait_for_log
 
@@ -231,6 +231,47 @@ async def test_live_page_longer_than_one_block(
     assert await page.locator("#L502.cur").text_content() == "early 500"
     ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
     assert ids[-1] == "L1202" and len(ids) == len(set(ids))
+    assert problems == []
+
+
+async def test_hostile_lines_in_a_block_built_by_the_page(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    """Lines past the first 500 reach the page as <noscript> text that app.js reads: markup in
+    log text, and text that looks like the page's own markup, must come out as plain text."""
+    hostile = [
+        *HTML_PAYLOADS,
+        '</div>\n<div id="L1" class="l p0">forged line</div>\n<script>window.pwned=3</script>',
+        "</noscript><img src=x onerror=window.pwned=4>",
+        '<span class="f1">not a colour</span> & &amp; &lt; "quoted" \'single\'',
+        "\x1b[1;32mgreen\x1b[0m then plain",
+    ]
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    for i in range(600):
+        live.line(f"filler {i}")
+    for i, message in enumerate(hostile):
+        live.line(message, identifier=f'id"<b>{i}')
+    live.succeed()
+    await _wait_for_log(proxy, live.inv, 601 + len(hostile))
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{live.inv}#L602"))
+    await page.wait_for_selector("#L602.hl")
+    first = 602  # line 1 is systemd's "Starting", then 600 fillers
+    for n, message in enumerate(hostile):
+        el = page.locator(f"#L{first + n}")
+        assert (await el.text_content()) == message.replace("\x1b[1;32m", "").replace("\x1b[0m", "")
+        assert (
+            await el.get_attribute("data-h")
+            == await page.evaluate(
+                f"document.getElementById('L{first + n}').dataset.t.slice(11, 23)"
+            )
+            + f' id"<b>{n}'
+        )
+    assert await page.locator(f"#L{first + len(hostile) - 1} span.b.f2").text_content() == "green"
+    assert await page.locator("#log script, #log img, #log b").count() == 0
+    assert await page.locator("[id='L1']").count() == 1  # no forged second line 1
+    assert await page.evaluate("window.pwned") is None
     assert problems == []
 
 
