@@ -14,7 +14,7 @@ import pytest
 
 from journal_proxy import localjournal as lj
 
-from .conftest import UNIT, closed_port
+from .conftest import UNIT, closed_port, live_proxy, silent_server, wait_for_log
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +79,6 @@ async def test_one_upstream_down_while_the_others_answer(make_proxy: Any, three_
 
 
 async def test_slow_upstream_does_not_hold_the_answer(make_proxy: Any, three_hosts: Any) -> None:
-    from .conftest import silent_server
-
     gateways, invocations = three_hosts
     server, port = await silent_server()
     try:
@@ -183,8 +181,6 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
 
 
 async def test_sse_resumes_on_another_proxy_instance(make_proxy: Any, live: Any) -> None:
-    from .conftest import live_proxy, wait_for_log
-
     first, second = await live_proxy(make_proxy, live), await live_proxy(make_proxy, live)
     live.start()
     for i in range(3):

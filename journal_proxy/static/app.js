@@ -24,6 +24,7 @@
   const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|([^<]+)/g;
   const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
   const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", "#x27": "'" };
+  const LINE_START = '<div id="L';
   const LINE_END = "</div>\n";
   const pending = new Map();  // placeholder -> the block's source text, until it is built
   let lineHeight = 19.5;
@@ -91,13 +92,15 @@
     if (shown) lineHeight = firstChunk.getBoundingClientRect().height / shown || lineHeight;
     for (const ns of Array.from(log.querySelectorAll("noscript.chunk"))) {
       const src = ns.textContent || "";
-      const first = /^\s*<div id="L(\d+)"/.exec(src);
-      const count = src.split(LINE_END).length - 1;
+      // Line numbers run on within a block, and log text cannot hold "<div" (its "<" is
+      // escaped), so the first and last line openings give the block's range.
+      const first = parseInt(src.slice(src.indexOf(LINE_START) + LINE_START.length), 10) || 0;
+      const last = parseInt(src.slice(src.lastIndexOf(LINE_START) + LINE_START.length), 10) || 0;
       const block = document.createElement("div");
       block.className = "chunk lazy";
-      block.dataset.first = first ? first[1] : "0";
-      block.dataset.last = String((first ? +first[1] : 0) + count - 1);
-      block.style.height = Math.round(count * lineHeight) + "px";
+      block.dataset.first = String(first);
+      block.dataset.last = String(last);
+      block.style.height = Math.round((last - first + 1) * lineHeight) + "px";
       pending.set(block, src);
       ns.replaceWith(block);
       lazyObserver.observe(block);
