@@ -20,13 +20,20 @@ from aiohttp import web
 from .assets import Assets
 from .cache import CachedLog, FinishedLogCache
 from .entry import Entry
-from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError, UpstreamTimeout
+from .errors import (
+    InvocationNotFound,
+    Throttled,
+    TooBusy,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+)
 from .gatewayd import GatewaydClient
 from .hub import Ended, HubRegistry, StatusChanged
 from .ids import LogFormat, LogTarget, parse_log_path
 from .invocation_log import Counters, InvocationQuery, open_log
 from .lifecycle import Status
-from .limits import RefusalThrottle, StreamLimiter, TooBusy, client_address
+from .limits import RefusalThrottle, StreamLimiter, client_address
 from .metrics import Metrics
 from .renderers import Renderer, Source
 from .renderers.html import HtmlRenderer
@@ -346,10 +353,12 @@ async def logs(request: web.Request) -> web.StreamResponse:
         return _plain(405, "405: method not allowed", {"Allow": "GET, HEAD"})
     kind = negotiate(target, request.headers.get("Accept", ""))
     follow = kind is Kind.SSE or (kind is not Kind.HTML and _wants_follow(request))
+    client = _client(request)
+    if app[THROTTLE].throttled(client):
+        raise Throttled()
     renderer = _renderer(kind, request, target)
-    settings = app[SETTINGS]
     metrics = app[METRICS]
-    with app[STREAMS].stream(client_address(request, settings.trusted_proxies)):
+    with app[STREAMS].stream(client):
         metrics.active_streams += 1
         try:
             if follow:
@@ -361,12 +370,20 @@ async def logs(request: web.Request) -> web.StreamResponse:
             metrics.active_streams -= 1
 
 
+def _client(request: web.Request) -> str:
+    """Who the limits count this request against (``limits.client_address`` has the rule)."""
+    return client_address(
+        request.remote,
+        request.headers.get("X-Forwarded-For"),
+        request.app[SETTINGS].trusted_proxies,
+    )
+
+
 def _refuse(request: web.Request) -> web.Response:
     """404 for anything that is not a log link; scanners get slowed down with 429."""
     app = request.app
     app[METRICS].refused += 1
-    client = client_address(request, app[SETTINGS].trusted_proxies)
-    if not app[THROTTLE].allow(client):
+    if not app[THROTTLE].allow(_client(request)):
         return _plain(429, "429: too many refused requests", {"Retry-After": "30"})
     return _plain(404, "404: not found")
 
@@ -407,6 +424,10 @@ async def metrics_handler(request: web.Request) -> web.Response:
         upstream_latency=sum(c.latency_total for c in clients),
         hubs=len(app[HUBS]),
         viewers=app[HUBS].viewers,
+        cache_bytes=app[CACHE].bytes,
+        cache_logs=len(app[CACHE]),
+        stream_clients=app[STREAMS].clients,
+        throttle_clients=len(app[THROTTLE]),
     )
     return web.Response(text=body, content_type="text/plain", charset="utf-8")
 
@@ -427,6 +448,8 @@ async def map_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return _plain(502, "502: the journal server is unavailable")
     except TooBusy as exc:
         return _plain(429, "429: too many streams", {"Retry-After": str(exc.retry_after)})
+    except Throttled:
+        return _plain(429, "429: too many refused requests", {"Retry-After": "30"})
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -33,6 +33,13 @@ class FinishedLogCache:
         self._logs: OrderedDict[InvocationId, CachedLog] = OrderedDict()
         self._bytes = 0
 
+    def __len__(self) -> int:
+        return len(self._logs)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
     def get(self, invocation_id: InvocationId) -> CachedLog | None:
         log = self._logs.get(invocation_id)
         if log is not None:

@@ -33,3 +33,15 @@ class UpstreamProtocolError(UpstreamError):
 
 class InvocationNotFound(JournalProxyError):
     """No verified entry of the invocation exists on any upstream."""
+
+
+class TooBusy(JournalProxyError):
+    """Over a concurrency limit; ``retry_after`` seconds is a fair time to come back."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many concurrent streams")
+        self.retry_after = retry_after
+
+
+class Throttled(JournalProxyError):
+    """This client has been refused too often lately; it is answered 429 before any work."""

@@ -1,7 +1,13 @@
 """Abuse limits: concurrent streams in total and per client, and a slow-down for scanners.
 
-The client address is the socket peer, or the last ``X-Forwarded-For`` hop when (and only when)
-the peer is a configured trusted proxy such as the local nginx.
+Every limit is per *real* client.  The client is the socket peer, except when the peer is the
+reverse proxy in front of us: then it is the last ``X-Forwarded-For`` hop (nginx sets it to its
+own ``$remote_addr``, so the last hop is the one nginx saw).  The peer is the reverse proxy when it
+is a configured ``trusted_proxies`` address, or when it has no address at all: a unix socket, which
+is how the shipped deployment connects nginx (``unix:/run/journal-proxy.sock``, socket-activated
+or not), and whose file mode already decides who may connect.
+
+This module takes plain values, never a request: the web layer reads the headers.
 """
 
 from __future__ import annotations
@@ -12,43 +18,48 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aiohttp import web
+from .errors import TooBusy
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: What a unix-socket peer without ``X-Forwarded-For`` is counted as: one local client.
+LOCAL_CLIENT = "local"
 
 
 def client_address(
-    request: web.Request, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
 ) -> str:
-    peer = request.remote or ""
-    if not trusted or not peer:
-        return peer
-    try:
-        peer_ip = ipaddress.ip_address(peer)
-    except ValueError:  # a unix socket peer: the trusted proxy is local by construction
-        peer_ip = None
-    if peer_ip is not None and not any(peer_ip in net for net in trusted):
-        return peer
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    last = forwarded.rsplit(",", 1)[-1].strip()
+    """The address limits are counted against (see the module docstring for the rule)."""
+    if peer:
+        try:
+            peer_ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return peer
+        if not any(peer_ip in net for net in trusted):
+            return peer
+    last = (forwarded_for or "").rsplit(",", 1)[-1].strip()
     try:
         return str(ipaddress.ip_address(last))
     except ValueError:
-        return peer
-
-
-class TooBusy(Exception):
-    """Over a concurrency limit; ``retry_after`` seconds is a fair time to come back."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many concurrent streams")
-        self.retry_after = retry_after
+        return peer or LOCAL_CLIENT
 
 
 class StreamLimiter:
+    """Concurrent streams, in total and per client.
+
+    ``_by_client`` holds an entry only while that client has a stream open (the entry is deleted
+    when its count drops to zero), so it is bounded by ``total``.
+    """
+
     def __init__(self, total: int, per_client: int) -> None:
         self._total = total
         self._per_client = per_client
         self._by_client: Counter[str] = Counter()
         self.active = 0
+
+    @property
+    def clients(self) -> int:
+        return len(self._by_client)
 
     @contextmanager
     def stream(self, client: str) -> Iterator[None]:
@@ -68,7 +79,11 @@ class StreamLimiter:
 
 
 class RefusalThrottle:
-    """Token bucket per address for refused requests; bounded memory (LRU of addresses)."""
+    """Token bucket per address for refused requests.
+
+    ``_buckets`` is bounded: at most ``max_clients`` addresses, least recently refused first out
+    (an evicted address simply starts again with a full bucket).
+    """
 
     def __init__(self, burst: int = 30, per_second: float = 2.0, max_clients: int = 10000) -> None:
         self._burst = burst
@@ -76,10 +91,23 @@ class RefusalThrottle:
         self._max = max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _tokens(self, client: str, now: float) -> float:
+        tokens, last = self._buckets.get(client, (float(self._burst), now))
+        return min(self._burst, tokens + (now - last) * self._rate)
+
+    def throttled(self, client: str) -> bool:
+        """True while ``client`` has no refusal left: checked *before* any upstream work, so a
+        throttled scanner costs gatewayd nothing.  Does not spend a token."""
+        return client in self._buckets and self._tokens(client, time.monotonic()) < 1
+
     def allow(self, client: str) -> bool:
+        """Spend one refusal; False when the bucket is empty (answer 429 instead of 404)."""
         now = time.monotonic()
-        tokens, last = self._buckets.pop(client, (float(self._burst), now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        tokens = self._tokens(client, now)
+        self._buckets.pop(client, None)
         allowed = tokens >= 1
         self._buckets[client] = (tokens - 1 if allowed else tokens, now)
         while len(self._buckets) > self._max:

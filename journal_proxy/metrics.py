@@ -23,6 +23,10 @@ class Metrics:
         upstream_latency: float,
         hubs: int,
         viewers: int,
+        cache_bytes: int = 0,
+        cache_logs: int = 0,
+        stream_clients: int = 0,
+        throttle_clients: int = 0,
     ) -> str:
         lines = [
             "# HELP journal_proxy_responses_total HTTP responses by status code.",
@@ -42,6 +46,15 @@ class Metrics:
             ("active_streams", "gauge", "Responses being streamed now.", self.active_streams),
             ("follow_hubs", "gauge", "Invocations followed upstream now.", hubs),
             ("follow_viewers", "gauge", "Viewers of followed invocations.", viewers),
+            ("cache_bytes", "gauge", "Bytes the finished-log cache counts.", cache_bytes),
+            ("cache_logs", "gauge", "Finished logs in the cache.", cache_logs),
+            ("stream_clients", "gauge", "Clients with a stream open now.", stream_clients),
+            (
+                "throttle_clients",
+                "gauge",
+                "Addresses the refusal throttle remembers.",
+                throttle_clients,
+            ),
             ("entries_streamed_total", "counter", "Verified entries read from gatewayd.", entries),
             (
                 "entries_dropped_total",
