@@ -15,7 +15,6 @@ duration, when its last viewer leaves, or at shutdown.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import time
 from collections import deque
@@ -29,6 +28,7 @@ from .gatewayd import GatewaydClient
 from .ids import InvocationId
 from .invocation_log import InvocationQuery, verified_entries
 from .lifecycle import Status, StatusTracker
+from .merge import Merge, Stream
 from .settings import Limits, Timeouts
 from .upstreams import Located
 from .verify import verify_lifecycle_entry, verify_unit_entry
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 #: How long a live entry from one upstream stream waits for the other stream to catch up, so that
 #: the two are merged in the same order a later, ending request will see (and line numbers agree).
 HOLD_BACK = 0.03
+
+#: What a pump hands the merge loop: an entry, None when its stream ended, or the stream's error.
+Pumped = tuple[Stream, Entry | Exception | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +221,6 @@ class FollowHub:
 
     async def _snapshot(self) -> tuple[str | None, str | None] | None:
         """Count the existing lines and find where the live streams must resume."""
-        last_unit: str | None = None
-        last_lifecycle: str | None = None
         located = await self._locate(self._query)
         self.client, self.unreachable = located.client, located.unreachable
         log_ = located.log
@@ -227,10 +228,7 @@ class FollowHub:
             async for line, entry in log_:
                 self.line = line
                 self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
-                if entry.lifecycle is None:
-                    last_unit = entry.cursor
-                else:
-                    last_lifecycle = entry.cursor
+        last_unit, last_lifecycle = log_.merge.last_cursors
         for sub in self._subs:
             sub.base_line, sub.status = self.line, self.status
         self.ready.set()
@@ -241,9 +239,9 @@ class FollowHub:
 
     async def _pump(
         self,
-        source: int,
+        source: Stream,
         stream: AsyncGenerator[Entry, None],
-        out: asyncio.Queue[tuple[int, object]],
+        out: asyncio.Queue[Pumped],
     ) -> None:
         try:
             async with aclosing(stream):
@@ -257,7 +255,7 @@ class FollowHub:
         q = self._query
         client = self.client
         assert client is not None
-        queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue(maxsize=1024)
+        queue: asyncio.Queue[Pumped] = asyncio.Queue(maxsize=1024)
         streams = (
             verified_entries(
                 client,
@@ -276,25 +274,27 @@ class FollowHub:
                 after_cursor=lifecycle_cursor,
             ),
         )
-        pumps = [asyncio.create_task(self._pump(i, s, queue)) for i, s in enumerate(streams)]
+        pumps = [
+            asyncio.create_task(self._pump(Stream(i), s, queue)) for i, s in enumerate(streams)
+        ]
+        merge = Merge(
+            line=self.line, hold_back=HOLD_BACK, last_cursors=(unit_cursor, lifecycle_cursor)
+        )
         try:
-            await self._merge(queue)
+            await self._merge(queue, merge)
         finally:
             for p in pumps:
                 p.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
 
-    async def _merge(self, queue: asyncio.Queue[tuple[int, object]]) -> None:
+    async def _merge(self, queue: asyncio.Queue[Pumped], merge: Merge) -> None:
+        """Number the live entries in order, publish them, and end the hub when it is due."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         last_new = started
         finish_deadline: float | None = (
             loop.time() + self._timeouts.finish_grace if self.status.finished else None
         )
-        pending: list[tuple[tuple[int, int], int, float, int, Entry]] = []
-        newest: list[tuple[int, int] | None] = [None, None]
-        done = [False, False]
-        seq = 0
         while True:
             now = loop.time()
             deadlines = [
@@ -307,41 +307,28 @@ class FollowHub:
             if now >= due:
                 self._end(reason)
                 return
-            wait = due - now
-            if pending:
-                wait = min(wait, max(0.0, pending[0][2] + HOLD_BACK - now))
+            held = merge.deadline()
+            wait = due - now if held is None else max(0.0, min(due, held) - now)
             try:
                 async with asyncio.timeout(wait):
                     source, payload = await queue.get()
             except TimeoutError:
                 pass
             else:
-                if isinstance(payload, BaseException):
+                if isinstance(payload, Exception):
                     raise payload
                 if payload is None:
-                    done[source] = True
-                    if all(done):
+                    merge.end(source)
+                    if merge.ended:
                         self._end("upstream")
                         return
                 else:
-                    assert isinstance(payload, Entry)
-                    seq += 1
-                    heapq.heappush(pending, (payload.order_key, seq, loop.time(), source, payload))
-                    newest[source] = payload.order_key
+                    merge.push(source, payload, loop.time())
             now = loop.time()
-            while pending:
-                key, _, arrived, source, entry = pending[0]
-                other = newest[1 - source]
-                if not (
-                    done[1 - source]
-                    or (other is not None and other >= key)
-                    or now - arrived >= HOLD_BACK
-                ):
-                    break
-                heapq.heappop(pending)
+            for line, entry in merge.release(now):
                 last_new = now
-                self.line += 1
-                self._publish((self.line, entry))
+                self.line = line
+                self._publish((line, entry))
                 if self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle):
                     self._publish(StatusChanged(self.status))
                     if self.status.finished and finish_deadline is None:

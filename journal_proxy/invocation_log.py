@@ -16,12 +16,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from .entry import Entry, NumberedEntry, precedes
+from .entry import Entry, NumberedEntry
 from .errors import InvocationNotFound, UpstreamProtocolError
 from .export_format import ExportParser, RawEntry
 from .gatewayd import GatewaydClient, Match
 from .ids import InvocationId
 from .lifecycle import Status, StatusTracker
+from .merge import Merge, Stream
 from .settings import Limits, UnitPins
 from .verify import verify_lifecycle_entry, verify_unit_entry
 
@@ -69,19 +70,16 @@ async def verified_entries(
     """Stream entries from gatewayd, parsed incrementally and each one verified.
 
     With ``after_cursor``, gatewayd is asked to skip the cursor's entry, but when that entry is
-    the newest one it still sends it (its skip moves as far as it can), so it is dropped here.
+    the newest one it still sends it (its skip moves as far as it can); :class:`Merge` drops it.
     """
     parser = ExportParser(query.limits.max_entry_bytes)
     counters = query.counters
-    skip_cursor = after_cursor.encode() if after_cursor is not None else None
     async with client.entries(matches, follow=follow, after_cursor=after_cursor) as body:
         async for chunk in body:
             for raw in parser.feed(chunk):
                 cursor = raw.fields.get(b"__CURSOR")
                 if cursor is None:  # gatewayd writes a cursor first in every entry
                     raise UpstreamProtocolError("entry without a cursor: the stream is corrupt")
-                if cursor == skip_cursor:
-                    continue
                 entry = verifier(raw, query.invocation_id, query.pins, query.public_fields)
                 if entry is None:
                     counters.dropped += 1
@@ -116,10 +114,17 @@ def initial_status(lifecycle: Sequence[Entry], first: Entry | None) -> Status:
 
 
 class InvocationLog:
-    """An open, ordered log.  ``status`` is known before iterating; iterate once."""
+    """An open, ordered log.  ``status`` is known before iterating; iterate once.
 
-    def __init__(self, status: Status, numbered: AsyncGenerator[NumberedEntry, None]) -> None:
+    ``merge`` holds the numbering; once the log is read, its line count and last cursors are
+    where a live follow carries on.
+    """
+
+    def __init__(
+        self, status: Status, merge: Merge, numbered: AsyncGenerator[NumberedEntry, None]
+    ) -> None:
         self.status = status
+        self.merge = merge
         self._numbered = numbered
 
     def __aiter__(self) -> AsyncIterator[NumberedEntry]:
@@ -145,24 +150,23 @@ async def open_log(client: GatewaydClient, query: InvocationQuery) -> Invocation
     if first is None and not lifecycle:
         await units.aclose()
         raise InvocationNotFound(query.invocation_id)
-    return InvocationLog(initial_status(lifecycle, first), _numbered(first, units, lifecycle))
+    merge = Merge()
+    for entry in lifecycle:
+        merge.push(Stream.SYSTEM, entry)
+    merge.end(Stream.SYSTEM)
+    return InvocationLog(initial_status(lifecycle, first), merge, _numbered(first, units, merge))
 
 
 async def _numbered(
-    first: Entry | None, units: AsyncGenerator[Entry, None], lifecycle: list[Entry]
+    first: Entry | None, units: AsyncGenerator[Entry, None], merge: Merge
 ) -> AsyncGenerator[NumberedEntry, None]:
-    line = 0
-    i = 0
     async with aclosing(units):
         entry = first
         while entry is not None:
-            while i < len(lifecycle) and precedes(lifecycle[i], entry):
-                line += 1
-                yield line, lifecycle[i]
-                i += 1
-            line += 1
-            yield line, entry
+            merge.push(Stream.UNIT, entry)
+            for numbered in merge.release():
+                yield numbered
             entry = await anext(units, None)
-    for rest in lifecycle[i:]:
-        line += 1
-        yield line, rest
+    merge.end(Stream.UNIT)
+    for numbered in merge.release():
+        yield numbered
