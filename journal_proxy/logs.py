@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -39,12 +41,52 @@ class JournalFormatter(logging.Formatter):
         return f"<{prio}>{record.name}: {message}"
 
 
+class AcceptErrorThrottle(logging.Filter):
+    """Let asyncio's "out of descriptors" error through once per ``interval`` seconds.
+
+    When ``accept()`` fails for lack of descriptors or memory, asyncio logs an error and tries
+    again a second later, for every listening socket, for as long as the shortage lasts: a flood of
+    identical lines (with a traceback each) exactly when the host is struggling.  The first one is
+    logged; the others within the interval are counted, and the count is added to the next one.
+    """
+
+    MESSAGE = "socket.accept() out of system resource"
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._interval = interval
+        self._clock = clock
+        self._next = float("-inf")
+        self._suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.msg, str) or not record.msg.startswith(self.MESSAGE):
+            return True
+        now = self._clock()
+        if now < self._next:
+            self._suppressed += 1
+            return False
+        self._next = now + self._interval
+        if self._suppressed:
+            first, sep, rest = record.getMessage().partition("\n")
+            record.msg = (
+                f"{first} ({self._suppressed} more since the last one shown, "
+                f"at most one shown per {self._interval:.0f}s){sep}{rest}"
+            )
+            record.args = None
+            self._suppressed = 0
+        return True
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JournalFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, AcceptErrorThrottle) for f in asyncio_log.filters):
+        asyncio_log.addFilter(AcceptErrorThrottle())
 
 
 class AccessLogger(AbstractAccessLogger):

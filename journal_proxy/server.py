@@ -7,12 +7,15 @@ import logging
 import os
 import signal
 import socket
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from .activation import Notifier, listen_sockets
-from .app import HUBS, METRICS, make_app
+from .app import HUBS, METRICS, SECURITY_HEADERS, make_app
 from .logs import AccessLogger
 from .settings import Settings
 
@@ -44,6 +47,62 @@ async def _sites(runner: web.AppRunner, settings: Settings) -> list[str]:
     return [f"http://{listen.host}:{listen.port}"]
 
 
+class _RequestHandler(RequestHandler):
+    """aiohttp's connection handler, with its own error answers made like ours.
+
+    aiohttp answers requests its parser refuses (bad request line, oversized or invalid header)
+    and handlers that crash itself, without the application (no ``on_response_prepare``): by
+    default with none of our security headers and a body that quotes the offending bytes.
+    """
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        # aiohttp's own method logs the error, and raises if an answer has already started;
+        # its answer is discarded.
+        super().handle_error(request, status, exc, message)
+        try:
+            phrase = HTTPStatus(status).phrase.lower()
+        except ValueError:
+            phrase = "error"
+        response = web.Response(
+            status=status,
+            text=f"{status}: {phrase}\n",
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    """An aiohttp server whose connections use ``_RequestHandler``."""
+
+    def __call__(self) -> RequestHandler:
+        return _RequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class ProxyRunner(web.AppRunner):
+    """``web.AppRunner`` for the proxy: aiohttp's own error answers carry our headers.
+
+    aiohttp has no option for the connection handler's class, so the app's server is rebuilt as
+    ``_Server`` with the same handler, request factory and options.
+    """
+
+    async def _make_server(self) -> web.Server:
+        made = await super()._make_server()
+        return _Server(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=made._loop,
+            **made._kwargs,
+        )
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """How aiohttp's HTTP server is run; the tests use the same options."""
     return {
@@ -57,7 +116,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 async def serve(settings: Settings) -> None:
     notifier = Notifier()
     app = make_app(settings)
-    runner = web.AppRunner(
+    runner = ProxyRunner(
         app,
         access_log_class=AccessLogger,
         access_log=logging.getLogger("journal_proxy.access"),

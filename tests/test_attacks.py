@@ -107,6 +107,33 @@ async def test_oversized_request_line_and_headers(running: Running, corpus: Corp
     await _still_serves(running, corpus)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Evil: <script>EVIL</script>\x01\r\n\r\n",
+        b"G<svg/EVIL>T /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1 <EVIL>\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: <EVIL>" + b"b" * 9000 + b"\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX<EVIL>: y\r\n\r\n",
+    ],
+)
+async def test_parser_errors_carry_security_headers_and_echo_nothing(
+    running: Running, corpus: Corpus, raw: bytes
+) -> None:
+    """aiohttp's parser answers these itself; the answer must still be one of ours."""
+    resp = await _exchange(running.port, raw)
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert _status(resp) == 400, resp[:300]
+    headers = head.lower().split(b"\r\n")[1:]
+    assert b"content-security-policy: default-src 'none'" in b"\n".join(headers)
+    assert b"x-content-type-options: nosniff" in headers
+    assert b"referrer-policy: no-referrer" in headers
+    assert b"cache-control: no-store" in headers
+    assert body == b"400: bad request\n"
+    assert b"EVIL" not in resp
+    await _still_serves(running, corpus)
+
+
 async def test_http_1_0_is_served_without_chunking(running: Running, corpus: Corpus) -> None:
     resp = await _exchange(running.port, f"GET /logs/{corpus.ok}.txt HTTP/1.0\r\n\r\n".encode())
     head = resp.split(b"\r\n\r\n", 1)[0].lower()
