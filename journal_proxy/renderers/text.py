@@ -1,11 +1,31 @@
-"""Plain text for ``curl``: one entry per line, ``time identifier: message``."""
+"""Plain text for ``curl``: one entry per line, ``time identifier: message``.
+
+Every line of the output is one of three kinds, told apart by how it starts, and log text can
+only ever produce the third:
+
+- ``# `` : the proxy's own lines (the ``# unit, status`` header, status changes, the end note);
+- an ISO timestamp (``2026-11-25T21:30:13.123456Z``): the first line of an entry;
+- ``  | `` (two spaces, a bar, a space): a continuation line of a multi-line message.
+
+So a message cannot forge the header or another entry (systemd's ``Finished ...`` lines, say):
+each of its line breaks is followed by the continuation marker.  Line breaks are LF and the
+Unicode line and paragraph separators (U+2028, U+2029, which ``str.splitlines`` and some viewers
+break on); every other control character is already gone (:func:`~journal_proxy.ansi.sanitize`).
+An identifier is a label and always stays on its line: its line breaks become spaces.
+"""
 
 from __future__ import annotations
+
+import re
 
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
 from . import END_REASONS, Source, iso_time
+
+#: What each line break inside a message becomes: a continuation line starts with "  | ".
+CONTINUATION = "\n  | "
+_BREAK = re.compile("[\n\u2028\u2029]")
 
 
 def _summary(status: Status) -> str:
@@ -25,10 +45,13 @@ class TextRenderer:
         return f"# {_summary(status)}{'; ' + where if where else ''}\n".encode()
 
     def entry(self, line: int, entry: Entry) -> bytes:
-        return (
-            f"{iso_time(entry.realtime_usec)} {sanitize(entry.identifier)}: "
-            f"{sanitize(entry.message)}\n"
-        ).encode()
+        identifier = sanitize(entry.identifier)
+        if "\n" in identifier or "\u2028" in identifier or "\u2029" in identifier:
+            identifier = _BREAK.sub(" ", identifier)
+        message = sanitize(entry.message)
+        if "\n" in message or "\u2028" in message or "\u2029" in message:
+            message = _BREAK.sub(CONTINUATION, message)
+        return f"{iso_time(entry.realtime_usec)} {identifier}: {message}\n".encode()
 
     def status(self, status: Status) -> bytes:
         return f"# status: {_summary(status)}\n".encode()
