@@ -1,9 +1,9 @@
 """Terminal escape sequences in log text: keep colours, remove everything else.
 
 A deploy script's output goes to three places: a ``curl`` user's terminal, JSON consumers and the
-page.  Only SGR (colour and weight, ``ESC [ ... m``) is kept; cursor movement, OSC (window titles,
-hyperlinks, clipboard), DCS and bare control characters are removed so log text can never drive the
-reader's terminal.  Every pattern here is a plain alternation of character classes: linear time.
+page.  Only SGR (colour and weight, ``ESC [ ... m``) is kept, without code 8 (concealed text would
+hide log text from the reader); cursor movement, OSC (window titles, hyperlinks, clipboard), DCS
+and bare control characters are removed so log text can never drive the reader's terminal.  Every pattern here is a plain alternation of character classes: linear time.
 """
 
 from __future__ import annotations

@@ -7,21 +7,29 @@ operator adds regular expressions and exact secrets (one per line in a file).  A
 What is masked is exactly what is shown.  A field is first bounded, then sanitised
 (:func:`journal_proxy.ansi.sanitize`, the same function the renderers apply), then masked, then
 cut to ``max_chars``; the renderers' own sanitising is then a no-op.  Patterns run on two views
-of the sanitised text, each mapped back to the shown characters:
+of the text, each mapped back to the shown characters:
 
-- the *plain* view, without colour codes, so ``ghp_abc\\x1b[31mdef`` or a NUL, BEL, CR, DEL,
-  U+0085 or U+009B in the middle of a token (removed by sanitising) does not split it;
-- the *controls-removed* view (every control character deleted, the printable bytes of escape
-  sequences kept), because a bare ESC swallows the character after it when sanitised
-  (``g\\x1bhp_...`` shows as ``gp_...``): the token is whole in this view, and every shown
-  character that came from it is masked.
+- the *plain* view (the shown text without colour codes), so ``ghp_abc\x1b[31mdef``, an OSC or
+  a cursor movement, or a NUL, BEL, CR, DEL, U+0085 or U+009B in the middle of a token (all
+  removed by sanitising) does not split it;
+- the *other* view (every control character deleted, each CSI reduced to its final byte, other
+  escape sequences to their printable bytes), because sanitising removes a sequence with the
+  character that ends it: a bare ESC before a token's letter (``g\x1bhp_...`` shows as
+  ``gp_...``) or an unfinished CSI (``gh\x1b[p_...``) would take a letter of its shape.  In this
+  view the token is whole, and every shown character that came from it is masked.
 
-Bounded work per field, whatever it holds: at most ``max_chars + LOOKAHEAD`` characters are ever
-looked at (a 4 MiB line costs what a 80 Ki one does), the look-ahead past the cut lets a secret
-that straddles the cut be recognised and masked whole rather than shown in part, and every
-built-in pattern is linear: each starts at a literal (``ghp_``, ``eyJ``, ``://``, ``BEGIN``...),
-tries at most one start per run of token characters where starts could overlap (JWT), and has
-bounded, non-nested repeats.  ``bench/mask_worst.py`` measures the worst inputs found.
+Bounded work per field, whatever it holds (``bench/mask_worst.py``: about 10 ms for the worst
+line found, 0.5-3 ms for ordinary 64 Ki lines):
+
+- at most ``max_chars + LOOKAHEAD`` characters are looked at (a 4 MiB line costs what an 80 Ki
+  one does); the look-ahead past the cut lets a secret that straddles the cut be recognised and
+  masked whole rather than shown in part;
+- every built-in pattern is linear: each starts at a literal (``ghp_``, ``eyJ``, ``://``,
+  ``PRIVATE KEY``...), where starts could overlap only one per run of token characters is tried
+  (JWT), and repeats are bounded, possessive and never nested;
+- Python work per match or per escape sequence is capped: a field with more than MAX_SPANS
+  matches is hidden whole; one with more than MAX_SEQUENCES escape sequences is shown without
+  any of them (colours too), matched and shown as that one text (only the other view is lost).
 
 Operator patterns are checked at start-up: they must compile and must not nest unbounded
 repetition (``(a+)+``), the shape behind catastrophic backtracking.
@@ -462,7 +470,8 @@ class MaskSession:
 
 def _other_view(text: str) -> str:
     """``text`` with every control character removed, and of each CSI sequence only its final
-    byte kept; other escape sequences keep their printable bytes.
+    byte kept; other escape sequences keep their printable bytes (a bare ESC before ``h`` or
+    ``/`` in a token leaves the token whole).
 
     Sanitising removes an escape sequence with the character that ends it, so a secret right
     after a bare ESC (``g\x1bhp_...``) or an unfinished CSI (``gh\x1b[p_...``) would be shown
@@ -620,7 +629,7 @@ def _map_escapes(text: str) -> tuple[list[_Segment], _Map, _Map]:
         if kind in ("]", "P", "X", "^", "_"):
             printable = b - a - body.count("\x1b") - body.count("\x07")
         elif body[0] == "\x1b":
-            printable = b - a - 1
+            printable = b - a - 1  # another ESC sequence: all but the ESC
         else:
             continue  # BEL
         if printable:

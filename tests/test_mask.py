@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import importlib.util
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from journal_proxy.ansi import sanitize
+from journal_proxy.entry import Entry
 from journal_proxy.errors import ConfigError
 from journal_proxy.mask import Masker
 
@@ -87,3 +92,247 @@ def test_builtins_stay_linear_on_adversarial_input() -> None:
         started = time.perf_counter()
         m.mask_text(text)
         assert time.perf_counter() - started < 1.0, text[:20]
+
+
+# --- issue 13, item 3: holes in masking -----------------------------------------------------
+
+GITHUB_PAT = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab"
+TOKEN = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab"
+
+
+def entry(
+    message: str, identifier: str = "deploy", extra: tuple[tuple[str, str], ...] = ()
+) -> Entry:
+    return Entry(1_700_000_000_000_000, 6, identifier, message, "deploy.service", extra, None, "")
+
+
+def test_fine_grained_github_pat_is_masked() -> None:
+    assert M.mask_text(f"using {GITHUB_PAT} now") == "using *** now"
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\r", "\x7f", "\x08", "\x85", "\x9b", "\x1b"])
+def test_a_control_character_inside_a_token_does_not_split_it(control: str) -> None:
+    for i in (1, 3, 8, 30):
+        out = M.mask_text(f"token {TOKEN[:i]}{control}{TOKEN[i:]} end")
+        if control == "\x1b" and TOKEN[i] == "_":
+            # ESC _ opens an APC string: sanitising removes it and everything after it.
+            assert out == "token ***", (i, out)
+        else:
+            assert out == "token *** end", (i, out)
+
+
+@pytest.mark.parametrize(
+    "sequence", ["\x1b]0;title\x07", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "\x1b[10;5H", "\x1b[31m"]
+)
+def test_an_escape_sequence_inside_a_token_does_not_split_it(sequence: str) -> None:
+    out = M.mask_text(f"token {TOKEN[:10]}{sequence}{TOKEN[10:]} end")
+    assert "IJKLMNOP" not in out and out.startswith("token ***") and out.endswith(" end")
+
+
+@pytest.mark.parametrize("i", [1, 2, 3, 10])
+def test_an_unfinished_csi_swallowing_token_characters_does_not_unmask_it(i: int) -> None:
+    out = M.mask_text(f"token {TOKEN[:i]}\x1b[{TOKEN[i:]} end")
+    assert out == "token *** end", out
+
+
+def test_what_is_masked_is_what_is_shown() -> None:
+    """The masker's output is already sanitised: the renderers' sanitize changes nothing."""
+    out = M.mask_text(f"a\x1b]0;t\x07b \x1b[1;8;31m{TOKEN[:5]}\x00{TOKEN[5:]}\x1b[0m c\r")
+    assert sanitize(out) == out
+    assert out == "ab \x1b[1;31m***\x1b[0m c"
+
+
+def test_identifier_and_extra_fields_are_masked_and_identifier_on_one_line() -> None:
+    e = entry("hi", identifier=f"tool-{TOKEN}\nsystemd[1]", extra=(("F", f"x {TOKEN}"),))
+    out = M.session().apply(e)
+    assert out.identifier == "tool-*** systemd[1]"
+    assert out.extra == (("F", "x ***"),)
+    assert M.apply(e) == out
+
+
+def test_unchanged_entry_is_returned_as_is() -> None:
+    e = entry("plain line")
+    assert M.session().apply(e) is e
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0bTbkBCAD\n=Xw2Q\n-----END PGP PRIVATE KEY BLOCK-----",
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----***-----END PGP PRIVATE KEY BLOCK-----",
+        ),
+        ("bot xoxb-1234567890-0987654321-AbCdEfGhIjKl", "bot ***"),
+        ("app xapp-1-A0123456789-1234567890123-abcdef012345", "app ***"),
+        ("refresh xoxe-1-Mi0yLTEyMzQ1Njc4OTAtYWJjZGVm", "refresh ***"),
+        ("rotated xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtYWJjZGVm", "rotated ***"),
+        (
+            "POST https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX ok",
+            "POST https://hooks.slack.com/services/*** ok",
+        ),
+        (
+            "https://hooks.slack.com/workflows/T0/A0/123/abcdefgh",
+            "https://hooks.slack.com/workflows/***",
+        ),
+        (
+            "https://hooks.slack.com/triggers/T0/123/abcdefgh",
+            "https://hooks.slack.com/triggers/***",
+        ),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key = ***",
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_SECRET_ACCESS_KEY=***",
+        ),
+        ('"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG"', '"aws_secret_access_key": "***"'),
+        ("AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG'", "AWS_SECRET_ACCESS_KEY: '***'"),
+        ('"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG",', '"SecretAccessKey": "***",'),
+        (f"GET /x?token%3D{TOKEN}&a=1", "GET /x?token%3D***&a=1"),
+        (f"x%20{GITHUB_PAT}", "x%20***"),
+        ("h=Authorization%3A%20Bearer%20abc.def-123&x", "h=Authorization%3A%20Bearer%20***&x"),
+        (
+            "u=https%3A%2F%2Fdeploy%3Ahunter2%40github.com%2F",
+            "u=https%3A%2F%2Fdeploy%3A***%40github.com%2F",
+        ),
+        (
+            "k=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEow%0A-----END%20RSA%20PRIVATE%20KEY-----",
+            "k=-----BEGIN%20RSA%20PRIVATE%20KEY-----***-----END%20RSA%20PRIVATE%20KEY-----",
+        ),
+        (
+            "%2D%2D%2D%2D%2DBEGIN%20RSA%20PRIVATE%20KEY%2D%2D%2D%2D%2D%0AMIIEow%0A%2D%2D%2D%2D%2DEND",
+            "%2D%2D%2D%2D%2DBEGIN%20RSA%20PRIVATE%20KEY%2D%2D%2D%2D%2D***%2D%2D%2D%2D%2DEND",
+        ),
+        ("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "t=***"),
+        ("t%3DeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "t%3D***"),
+    ],
+)
+def test_new_shapes(text: str, expected: str) -> None:
+    assert M.mask_text(text) == expected
+
+
+def key_session(lines: list[str]) -> list[str]:
+    session = M.session()
+    return [session.apply(entry(line)).message for line in lines]
+
+
+def test_a_key_printed_one_line_per_entry_is_masked_to_its_end_line() -> None:
+    assert key_session(
+        [
+            "+ cat deploy.pem",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "Proc-Type: 4,ENCRYPTED",
+            "DEK-Info: AES-128-CBC,3F17F5316E2BAC89",
+            "",
+            "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+            "-----END RSA PRIVATE KEY-----",
+            "MIIEnotakeyanymore",
+        ]
+    ) == [
+        "+ cat deploy.pem",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "***",
+        "***",
+        "",
+        "***",
+        "***",
+        "-----END RSA PRIVATE KEY-----",
+        "MIIEnotakeyanymore",
+    ]
+
+
+def test_a_pgp_key_over_entries_masks_headers_body_and_checksum() -> None:
+    out = key_session(
+        [
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            "Version: GnuPG v2",
+            "",
+            "lQOYBF0bTbkBCADDZJ1ZQkRr4yYwqUQpL1eN9n3p7zG2n8VfF5",
+            "=Xw2Q",
+            "-----END PGP PRIVATE KEY BLOCK-----",
+        ]
+    )
+    assert out == ["-----BEGIN PGP PRIVATE KEY BLOCK-----", "***", "", "***", "***", out[-1]]
+    assert out[-1] == "-----END PGP PRIVATE KEY BLOCK-----"
+
+
+def test_a_line_that_is_not_key_material_ends_the_key() -> None:
+    out = key_session(
+        [
+            "-----BEGIN OPENSSH PRIVATE KEY-----",
+            "b3BlbnNzaC1rZXktdjE",
+            "Error: cat: truncated",
+            "QUJDREVG",
+        ]
+    )
+    assert out == [
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "***",
+        "Error: cat: truncated",
+        "QUJDREVG",
+    ]
+
+
+def test_an_armor_header_after_the_body_is_not_key_material() -> None:
+    out = key_session(["-----BEGIN RSA PRIVATE KEY-----", "MIIEow", "Status: deployed"])
+    assert out == ["-----BEGIN RSA PRIVATE KEY-----", "***", "Status: deployed"]
+
+
+def test_key_state_covers_multi_line_messages_and_a_body_glued_to_its_end_line() -> None:
+    out = key_session(
+        ["-----BEGIN EC PRIVATE KEY-----", "MHcCAQEE\nIBs8J7-----END EC PRIVATE KEY-----\ndone"]
+    )
+    assert out == ["-----BEGIN EC PRIVATE KEY-----", "***-----END EC PRIVATE KEY-----\ndone"]
+
+
+def test_stateless_apply_does_not_carry_key_state() -> None:
+    assert M.apply(entry("MIIEowIBAAKCAQEA")).message == "MIIEowIBAAKCAQEA"
+
+
+# --- issue 13, item 4: bounded work per entry ------------------------------------------------
+
+
+def test_truncation_happens_before_masking_and_keeps_its_wording() -> None:
+    m = Masker.build(max_chars=100)
+    raw = "x" * 4 * 1024 * 1024
+    started = time.perf_counter()
+    out = m.mask_text(raw)
+    assert time.perf_counter() - started < 0.5
+    assert out == "x" * 100 + f" … [{len(raw) - 100} more characters truncated]"
+
+
+def test_a_secret_straddling_the_cut_is_masked_whole_not_shown_in_part() -> None:
+    m = Masker.build(max_chars=100)
+    for at in (70, 90, 98):
+        out = m.mask_text("x" * at + " " + TOKEN + " tail" * 10000)
+        assert out.startswith("x" * at + " *** … ["), (at, out[:120])
+
+
+def test_a_secret_straddling_the_cut_of_a_huge_line_is_masked() -> None:
+    m = Masker.build(max_chars=1000)
+    out = m.mask_text("y" * 990 + TOKEN + "z" * (5 * 1024 * 1024))
+    assert out.startswith("y" * 990 + "*** … [")
+
+
+def _worst_inputs() -> Any:
+    path = Path(__file__).resolve().parent.parent / "bench" / "mask_worst.py"
+    spec = importlib.util.spec_from_file_location("mask_worst", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_entry_takes_long_whatever_it_holds() -> None:
+    """bench/mask_worst.py's adversarial inputs, at max_chars: each entry well under 50 ms (the
+    bench prints the real figures, about 10 ms at worst here; the old code took seconds)."""
+    bench = _worst_inputs()
+    masker = Masker.build()
+    slow = []
+    for name, messages in bench.inputs(64 * 1024):
+        seconds = bench.time_case(masker, messages, 2)
+        if seconds > 0.05:
+            slow.append((name, round(seconds * 1000, 1)))
+    assert not slow

@@ -1,0 +1,95 @@
+"""The text output, byte for byte: no message can forge the header, a status line or an entry.
+
+Every line is the proxy's own (``# ``), an entry's first line (an ISO timestamp), or a
+continuation line (``  | ``).  See the module docstring of ``journal_proxy.renderers.text``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from journal_proxy.entry import Entry
+from journal_proxy.lifecycle import Status
+from journal_proxy.renderers.text import TextRenderer
+
+T = 1_764_106_213_123_456  # 2025-11-25T21:30:13.123456Z
+STAMP = "2025-11-25T21:30:13.123456Z"
+ENTRY_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z ")
+
+
+def entry(message: str, identifier: str = "deploy") -> Entry:
+    return Entry(T, 6, identifier, message, "deploy.service", (), None, "")
+
+
+def render(message: str, identifier: str = "deploy") -> bytes:
+    return TextRenderer().entry(1, entry(message, identifier))
+
+
+def test_a_one_line_entry() -> None:
+    assert render("hello") == f"{STAMP} deploy: hello\n".encode()
+
+
+def test_continuation_lines_are_marked() -> None:
+    assert render("first\nsecond\n\nfourth") == (
+        f"{STAMP} deploy: first\n  | second\n  | \n  | fourth\n".encode()
+    )
+
+
+def test_a_message_cannot_forge_the_header_or_a_systemd_line() -> None:
+    forged = (
+        "ok\n# deploy.service, succeeded, started 2025-11-25T21:30:00.000000Z, took 1.0s\n"
+        f"{STAMP} systemd[1]: Finished deploy.service."
+    )
+    assert (
+        render(forged)
+        == (
+            f"{STAMP} deploy: ok\n"
+            "  | # deploy.service, succeeded, started 2025-11-25T21:30:00.000000Z, took 1.0s\n"
+            f"  | {STAMP} systemd[1]: Finished deploy.service.\n"
+        ).encode()
+    )
+
+
+def test_unicode_line_separators_are_line_breaks_too() -> None:
+    assert render("a\u2028# fake\u2029b") == f"{STAMP} deploy: a\n  | # fake\n  | b\n".encode()
+
+
+def test_other_breaks_are_removed_not_kept() -> None:
+    # CR, VT, FF, NEL (U+0085) and the separators \x1c-\x1e are control characters: gone.
+    assert render("a\r# x\x0bb\x0cc\x85d\x1ee") == f"{STAMP} deploy: a# xbcde\n".encode()
+
+
+def test_identifiers_stay_on_one_line() -> None:
+    assert render("m", identifier="x\n# fake\u2028y\rz") == f"{STAMP} x # fake yz: m\n".encode()
+
+
+def test_concealed_sgr_is_dropped_and_colours_kept() -> None:
+    assert render("\x1b[1;8;31mred\x1b[8m hidden\x1b[0m \x1b[38;5;8mgrey") == (
+        f"{STAMP} deploy: \x1b[1;31mred hidden\x1b[0m \x1b[38;5;8mgrey\n".encode()
+    )
+
+
+def test_status_and_end_lines() -> None:
+    r = TextRenderer()
+    status = Status(state="succeeded", unit="deploy.service")
+    assert r.status(status) == b"# status: deploy.service, succeeded\n"
+    assert r.end(status, None) == b""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    message=st.text(max_size=60),
+    identifier=st.text(max_size=20),
+)
+def test_every_line_is_one_of_three_kinds(message: str, identifier: str) -> None:
+    out = render(message, identifier).decode()
+    assert out.endswith("\n")
+    lines = out[:-1].split("\n")
+    assert ENTRY_LINE.match(lines[0]), lines[0]
+    for line in lines[1:]:
+        assert line.startswith("  | "), line
+    # No other way for a viewer or str.splitlines to see a line break.
+    assert len(out.splitlines()) == len(lines)
