@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .entry import Entry
 from .ids import InvocationId
 from .lifecycle import Status
-from .renderers import Source
+from .types import Source
 
 _POINTER = 8
 _ALIGN = 16

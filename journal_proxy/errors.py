@@ -45,3 +45,15 @@ class TooBusy(JournalProxyError):
 
 class Throttled(JournalProxyError):
     """This client has been refused too often lately; it is answered 429 before any work."""
+
+
+class NotALogLink(JournalProxyError):
+    """The path is not ``/logs/<32 lowercase hex>`` (or a static file): answered as a refusal."""
+
+
+class MethodNotAllowed(JournalProxyError):
+    """A log link asked for with a method other than those in ``allowed``."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__("method not allowed")
+        self.allowed = allowed

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ids import parse_invocation_id
+from .lifecycle import Status
 
 API_VERSION = "2022-11-28"
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
@@ -71,15 +72,16 @@ def invocation_from(env: Mapping[str, str], flag: str | None) -> str:
 
 
 def describe_result(env: Mapping[str, str]) -> str:
+    """The run's outcome in the words the log page uses (``Status.describe``), from what systemd
+    gives an ``OnSuccess=``/``OnFailure=`` handler."""
     result = env.get("MONITOR_SERVICE_RESULT", "")
     if not result:
         return ""
     if result == "success":
-        return "succeeded"
-    parts = [result]
-    if env.get("MONITOR_EXIT_STATUS"):
-        parts.append(f"status {env['MONITOR_EXIT_STATUS']}")
-    return "failed: " + ", ".join(parts)
+        return Status(state="succeeded").describe()
+    return Status(
+        state="failed", result=result, exit_status=env.get("MONITOR_EXIT_STATUS", "")
+    ).describe()
 
 
 def pick_state(state: str, env: Mapping[str, str]) -> str:

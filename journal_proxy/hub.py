@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
 
 from .entry import Entry, NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
@@ -28,8 +27,10 @@ from .gatewayd import GatewaydClient
 from .ids import InvocationId
 from .invocation_log import InvocationQuery, verified_entries
 from .lifecycle import Status, StatusTracker
+from .mask import Masker
 from .merge import Merge, Stream
 from .settings import Limits, Timeouts
+from .types import Ended, EndReason, StatusChanged
 from .upstreams import Located
 from .verify import verify_lifecycle_entry, verify_unit_entry
 
@@ -43,18 +44,8 @@ HOLD_BACK = 0.03
 Pumped = tuple[Stream, Entry | Exception | None]
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChanged:
-    status: Status
-
-
-@dataclass(frozen=True, slots=True)
-class Ended:
-    reason: str
-    status: Status
-
-
-Item = NumberedEntry | StatusChanged | Ended
+#: What a viewer's subscription carries.
+HubItem = NumberedEntry | StatusChanged | Ended
 Locator = Callable[[InvocationQuery], Awaitable[Located]]
 
 
@@ -65,12 +56,12 @@ class Subscription:
         self.hub = hub
         self.base_line = base_line
         self.status = status
-        self._items: deque[Item] = deque()
+        self._items: deque[HubItem] = deque()
         self._limit = limit
         self._wakeup = asyncio.Event()
         self._ended: Ended | None = None
 
-    def publish(self, item: Item) -> bool:
+    def publish(self, item: HubItem) -> bool:
         """Queue ``item``; False if this viewer is (now) too far behind and must be dropped."""
         if self._ended is not None:
             return False
@@ -78,13 +69,13 @@ class Subscription:
             self._ended = item
         elif len(self._items) >= self._limit:
             self._items.clear()
-            self._ended = Ended("too-slow", self.hub.status)
+            self._ended = Ended(EndReason.TOO_SLOW, self.hub.status)
         else:
             self._items.append(item)
         self._wakeup.set()
         return self._ended is None
 
-    async def get(self) -> Item:
+    async def get(self) -> HubItem:
         """The next item; an :class:`Ended` once the hub ends or this viewer is dropped.
 
         A plain coroutine rather than an async generator, so a caller's timeout (keep-alives)
@@ -111,9 +102,13 @@ class FollowHub:
         query: InvocationQuery,
         timeouts: Timeouts,
         limits: Limits,
+        masker: Masker,
         on_done: Callable[[FollowHub], None],
     ) -> None:
         self.invocation_id = query.invocation_id
+        #: Live lines are masked here, once for every viewer; the session has seen every line
+        #: from the first (the snapshot), so state across lines (a private key) is right.
+        self._mask = masker.session()
         self._locate = locator
         #: The gatewayd that has the invocation; known once ``ready`` is set.
         self.client: GatewaydClient | None = None
@@ -165,13 +160,13 @@ class FollowHub:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: EndReason) -> None:
         """End the hub now (shutdown): viewers get an end item with ``reason``."""
         self._end(reason)
         if self._task is not None:
             self._task.cancel()
 
-    def _end(self, reason: str) -> None:
+    def _end(self, reason: EndReason) -> None:
         if self._ended is not None:
             return
         self._ended = Ended(reason, self.status)
@@ -180,7 +175,7 @@ class FollowHub:
         self._subs.clear()
         self._on_done(self)
 
-    def _publish(self, item: Item) -> None:
+    def _publish(self, item: HubItem) -> None:
         for sub in list(self._subs):
             if not sub.publish(item):
                 self.unsubscribe(sub)  # its buffer is freed now, not when its writer unblocks
@@ -191,7 +186,7 @@ class FollowHub:
             if cursors is None:
                 return
             if self.status.finished and not self._within_grace():
-                self._end("finished")
+                self._end(EndReason.FINISHED)
                 return
             await self._live(*cursors)
         except InvocationNotFound:
@@ -199,19 +194,19 @@ class FollowHub:
         except UpstreamProtocolError as exc:
             log.warning("follow %s: upstream sent bad data: %s", self.invocation_id[:8], exc)
             self.error = exc
-            self._end("truncated")
+            self._end(EndReason.TRUNCATED)
         except UpstreamError as exc:
             log.warning(
                 "follow %s: upstream error: %s (%r)", self.invocation_id[:8], exc, exc.__cause__
             )
             self.error = exc
-            self._end("upstream")
+            self._end(EndReason.UPSTREAM)
         except asyncio.CancelledError:
-            self._end("shutdown" if self._subs else "no-viewers")
+            self._end(EndReason.SHUTDOWN if self._subs else EndReason.NO_VIEWERS)
             raise
         finally:
             self.ready.set()
-            self._end("upstream")
+            self._end(EndReason.UPSTREAM)
 
     def _within_grace(self) -> bool:
         finished = self.status.finished_usec
@@ -227,13 +222,14 @@ class FollowHub:
         async with aclosing(log_):
             async for line, entry in log_:
                 self.line = line
+                self._mask.apply(entry)  # only to carry the masking state up to the live lines
                 self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
         last_unit, last_lifecycle = log_.merge.last_cursors
         for sub in self._subs:
             sub.base_line, sub.status = self.line, self.status
         self.ready.set()
         if not self._subs:
-            self._end("no-viewers")
+            self._end(EndReason.NO_VIEWERS)
             return None
         return last_unit, last_lifecycle
 
@@ -298,11 +294,11 @@ class FollowHub:
         while True:
             now = loop.time()
             deadlines = [
-                (last_new + self._timeouts.follow_idle, "idle"),
-                (started + self._timeouts.follow_max, "max-duration"),
+                (last_new + self._timeouts.follow_idle, EndReason.IDLE),
+                (started + self._timeouts.follow_max, EndReason.MAX_DURATION),
             ]
             if finish_deadline is not None:
-                deadlines.append((finish_deadline, "finished"))
+                deadlines.append((finish_deadline, EndReason.FINISHED))
             due, reason = min(deadlines)
             if now >= due:
                 self._end(reason)
@@ -320,7 +316,7 @@ class FollowHub:
                 if payload is None:
                     merge.end(source)
                     if merge.ended:
-                        self._end("upstream")
+                        self._end(EndReason.UPSTREAM)
                         return
                 else:
                     merge.push(source, payload, loop.time())
@@ -328,7 +324,7 @@ class FollowHub:
             for line, entry in merge.release(now):
                 last_new = now
                 self.line = line
-                self._publish((line, entry))
+                self._publish((line, self._mask.apply(entry)))
                 if self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle):
                     self._publish(StatusChanged(self.status))
                     if self.status.finished and finish_deadline is None:
@@ -338,10 +334,13 @@ class FollowHub:
 class HubRegistry:
     """At most one hub per invocation; a hub removes itself when it ends."""
 
-    def __init__(self, locator: Locator, timeouts: Timeouts, limits: Limits) -> None:
+    def __init__(
+        self, locator: Locator, timeouts: Timeouts, limits: Limits, masker: Masker
+    ) -> None:
         self._locate = locator
         self._timeouts = timeouts
         self._limits = limits
+        self._masker = masker
         self._hubs: dict[InvocationId, FollowHub] = {}
 
     def __len__(self) -> int:
@@ -354,7 +353,9 @@ class HubRegistry:
     def get(self, query: InvocationQuery) -> FollowHub:
         hub = self._hubs.get(query.invocation_id)
         if hub is None:
-            hub = FollowHub(self._locate, query, self._timeouts, self._limits, self._forget)
+            hub = FollowHub(
+                self._locate, query, self._timeouts, self._limits, self._masker, self._forget
+            )
             self._hubs[query.invocation_id] = hub
             hub.start()
         return hub
@@ -363,7 +364,7 @@ class HubRegistry:
         if self._hubs.get(hub.invocation_id) is hub:
             del self._hubs[hub.invocation_id]
 
-    async def close(self, reason: str = "shutdown") -> None:
+    async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         hubs = list(self._hubs.values())
         for hub in hubs:
             hub.stop(reason)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
+
+#: What a run is doing, as systemd reported it.
+State = Literal["running", "succeeded", "failed"]
 
 
 class Event(Enum):
@@ -51,7 +55,7 @@ def parse_event(message_id: bytes | None, fields: dict[bytes, bytes], unit: str)
 class Status:
     """What the invocation is doing, as systemd reported it."""
 
-    state: str = "running"  # running | succeeded | failed
+    state: State = "running"
     result: str = ""  # systemd's result for a failure: exit-code, signal, timeout, ...
     exit_code: str = ""
     exit_status: str = ""
@@ -70,7 +74,8 @@ class Status:
         return max(0, self.finished_usec - self.started_usec) / 1e6
 
     def describe(self) -> str:
-        """One short human phrase: ``failed: exit-code, status 1``."""
+        """One short human phrase: ``failed: exit-code, status 1``.  The one place a status
+        becomes words: the text header, the page, JSON's ``description`` and notify-github."""
         if self.state != "failed":
             return self.state
         parts = [self.result or "failed"]
@@ -83,7 +88,7 @@ class StatusTracker:
     """Folds entries, in log order, into a :class:`Status`."""
 
     def __init__(self) -> None:
-        self._state = "running"
+        self._state: State = "running"
         self._result = ""
         self._exit_code = ""
         self._exit_status = ""

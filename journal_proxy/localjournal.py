@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .lifecycle import Event
+
 GATEWAYD = "/lib/systemd/systemd-journal-gatewayd"
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 SOCKET_ACTIVATE = "systemd-socket-activate"
@@ -155,13 +157,14 @@ def pid1_line(
     )
 
 
-STARTING = "7d4958e842da4a758f6c1cdc7b36dcc5"
-STARTED = "39f53479d3a045ac8e11786248231fbf"
-SUCCESS = "7ad2d189f7e94e70a38c781354912448"
-PROCESS_EXIT = "98e322203f7a4ed290d09fe03c09fe15"
-FAILURE = "d9b373ed55a64feb8242e02dbe79a49c"
-JOB_FAILED = "be02cf6855d2428ba40df7e9d022f03d"
-RESOURCES = "ae8f7b866b0347b9af31fe1c80b127c0"
+# systemd's MESSAGE_IDs, named as the helpers below use them (one list: ``lifecycle.Event``).
+STARTING = Event.UNIT_STARTING.value
+STARTED = Event.UNIT_STARTED.value
+SUCCESS = Event.UNIT_SUCCESS.value
+PROCESS_EXIT = Event.UNIT_PROCESS_EXIT.value
+FAILURE = Event.UNIT_FAILURE_RESULT.value
+JOB_FAILED = Event.UNIT_FAILED_JOB.value
+RESOURCES = Event.UNIT_RESOURCES.value
 
 
 def starting(clock: Clock, unit: str, inv: str) -> bytes:

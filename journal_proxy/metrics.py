@@ -1,86 +1,78 @@
-"""Counters for ``/metrics`` (Prometheus text format), kept as plain integers."""
+"""The one owner of ``/metrics``: a small registry that renders the Prometheus text format.
+
+Components keep their own plain counters (the gatewayd client, the readers, the cache, the
+limits); the app factory registers a reader for each one here, once, so ``/metrics`` is one loop
+and no value is counted in two places.  Names, help text and label values are ours, never from a
+request, so the exposition needs no escaping beyond what :func:`_label` does for safety.
+
+A dependency (prometheus-client) was weighed: it would bring a global registry, process metrics
+and a multiprocess mode we do not need, for the dozen lines below.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["counter", "gauge"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Metric:
+    name: str
+    kind: Kind
+    help: str
+    read: Callable[[], float | int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Labelled:
+    name: str
+    kind: Kind
+    help: str
+    label: str
+    values: Counter[str]
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass(slots=True)
 class Metrics:
-    responses: Counter[int] = field(default_factory=Counter)
-    refused: int = 0
-    active_streams: int = 0
-    bytes_streamed: int = 0
+    """Register readers once at start-up; :meth:`render` reads them all."""
 
-    def render(
-        self,
-        *,
-        entries: int,
-        dropped: int,
-        upstream_requests: int,
-        upstream_errors: int,
-        upstream_latency: float,
-        hubs: int,
-        viewers: int,
-        cache_bytes: int = 0,
-        cache_logs: int = 0,
-        stream_clients: int = 0,
-        throttle_clients: int = 0,
-    ) -> str:
-        lines = [
-            "# HELP journal_proxy_responses_total HTTP responses by status code.",
-            "# TYPE journal_proxy_responses_total counter",
-        ]
-        lines += [
-            f'journal_proxy_responses_total{{code="{code}"}} {n}'
-            for code, n in sorted(self.responses.items())
-        ]
-        simple = [
-            (
-                "refused_requests_total",
-                "counter",
-                "Requests refused before reaching gatewayd.",
-                self.refused,
-            ),
-            ("active_streams", "gauge", "Responses being streamed now.", self.active_streams),
-            ("follow_hubs", "gauge", "Invocations followed upstream now.", hubs),
-            ("follow_viewers", "gauge", "Viewers of followed invocations.", viewers),
-            ("cache_bytes", "gauge", "Bytes the finished-log cache counts.", cache_bytes),
-            ("cache_logs", "gauge", "Finished logs in the cache.", cache_logs),
-            ("stream_clients", "gauge", "Clients with a stream open now.", stream_clients),
-            (
-                "throttle_clients",
-                "gauge",
-                "Addresses the refusal throttle remembers.",
-                throttle_clients,
-            ),
-            ("entries_streamed_total", "counter", "Verified entries read from gatewayd.", entries),
-            (
-                "entries_dropped_total",
-                "counter",
-                "Entries gatewayd sent that failed verification.",
-                dropped,
-            ),
-            (
-                "bytes_streamed_total",
-                "counter",
-                "Body bytes written to clients.",
-                self.bytes_streamed,
-            ),
-            ("upstream_requests_total", "counter", "Requests made to gatewayd.", upstream_requests),
-            ("upstream_errors_total", "counter", "gatewayd requests that failed.", upstream_errors),
-            (
-                "upstream_header_seconds_total",
-                "counter",
-                "Time waiting for gatewayd headers.",
-                upstream_latency,
-            ),
-        ]
-        for name, kind, help_, value in simple:
-            lines += [
-                f"# HELP journal_proxy_{name} {help_}",
-                f"# TYPE journal_proxy_{name} {kind}",
-                f"journal_proxy_{name} {value}",
-            ]
+    prefix: str = "journal_proxy_"
+    _metrics: list[_Metric | _Labelled] = field(default_factory=list)
+
+    def add(self, name: str, kind: Kind, help_: str, read: Callable[[], float | int]) -> None:
+        self._metrics.append(_Metric(self.prefix + name, kind, help_, read))
+
+    def labelled(self, name: str, kind: Kind, help_: str, label: str) -> Counter[str]:
+        """A metric with one label; the caller counts into the returned ``Counter``."""
+        values: Counter[str] = Counter()
+        self._metrics.append(_Labelled(self.prefix + name, kind, help_, label, values))
+        return values
+
+    def render(self) -> str:
+        lines: list[str] = []
+        for m in self._metrics:
+            lines += [f"# HELP {m.name} {m.help}", f"# TYPE {m.name} {m.kind}"]
+            if isinstance(m, _Labelled):
+                lines += [
+                    f'{m.name}{{{m.label}="{_label(k)}"}} {v}' for k, v in sorted(m.values.items())
+                ]
+            else:
+                lines.append(f"{m.name} {m.read()}")
         return "\n".join(lines) + "\n"
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counters the web layer itself keeps."""
+
+    refused: int = 0
+    bytes_streamed: int = 0
+    responses: Counter[str] = field(default_factory=Counter)

@@ -15,9 +15,11 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from .activation import Notifier, listen_sockets
-from .app import HUBS, METRICS, SECURITY_HEADERS, make_app
 from .logs import AccessLogger
 from .settings import Settings
+from .web import make_app
+from .web.responses import SECURITY_HEADERS
+from .web.state import HUBS, STREAMS
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +144,10 @@ async def serve(settings: Settings) -> None:
         while True:
             server = runner.server
             connections = len(server.connections) if server is not None else 0
-            metrics = app[METRICS]
+            streams = app[STREAMS].active
             hubs = app.get(HUBS, None)
             notifier.send(
-                f"STATUS=serving: {connections} connections, {metrics.active_streams} streams, "
+                f"STATUS=serving: {connections} connections, {streams} streams, "
                 f"{len(hubs) if hubs else 0} followed invocations"
             )
             if notifier.watchdog_interval:

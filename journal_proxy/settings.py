@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .mask import Masker, load_literals
+from .mask import compile_pattern, load_literals
 
 DEFAULT_UPSTREAM = "http://127.0.0.1:19531"
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -110,6 +110,15 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class MaskSettings:
+    """What to mask, as plain data; the masker is built from it where it is used (the app)."""
+
+    builtin: bool = True
+    patterns: tuple[tuple[str, str], ...] = ()
+    literals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     units: UnitPins
     upstreams: tuple[Upstream, ...] = field(
@@ -120,7 +129,7 @@ class Settings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
     exit_idle_after: float | None = None
-    masker: Masker = field(default_factory=Masker.build)
+    mask: MaskSettings = field(default_factory=MaskSettings)
 
     @property
     def upstream(self) -> Upstream:
@@ -224,23 +233,26 @@ def _dataclass_from(cls: type[T], section: str, raw: Mapping[str, object], ints:
 
 T = TypeVar("T")
 
-_TOP_LEVEL = {
-    "unit",
-    "upstream",
-    "listen",
-    "listen_mode",
-    "public_fields",
-    "timeouts",
-    "limits",
-    "exit_idle_after",
-    "mask",
-    "metrics",
-    "trusted_proxies",
-    "upstream_tls",
-}
+#: Every top-level setting (TOML key); tests check ``deploy/config.toml`` lists exactly these.
+SETTING_NAMES = frozenset(
+    {
+        "unit",
+        "upstream",
+        "listen",
+        "listen_mode",
+        "public_fields",
+        "timeouts",
+        "limits",
+        "exit_idle_after",
+        "mask",
+        "metrics",
+        "trusted_proxies",
+        "upstream_tls",
+    }
+)
 
 
-def parse_mask(raw: Mapping[str, object], max_chars: int) -> Masker:
+def parse_mask(raw: Mapping[str, object]) -> MaskSettings:
     for key in raw:
         if key not in ("builtin", "patterns", "secrets_file"):
             raise ConfigError(f"mask.{key}: unknown setting")
@@ -253,18 +265,20 @@ def parse_mask(raw: Mapping[str, object], max_chars: int) -> Masker:
     secrets_file = raw.get("secrets_file")
     if secrets_file is not None and not isinstance(secrets_file, str):
         raise ConfigError("mask.secrets_file: expected a path")
-    return Masker.build(
+    named = tuple((str(k), str(v)) for k, v in patterns.items())
+    for name, pattern in named:
+        compile_pattern(name, pattern)  # checked now, so a bad one stops the start
+    return MaskSettings(
         builtin=builtin,
-        patterns=[(str(k), str(v)) for k, v in patterns.items()],
-        literals=load_literals(secrets_file) if secrets_file else (),
-        max_chars=max_chars,
+        patterns=named,
+        literals=tuple(load_literals(secrets_file)) if secrets_file else (),
     )
 
 
 def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
     """Check a merged mapping of settings (TOML keys) and build :class:`Settings`."""
     for key in raw:
-        if key not in _TOP_LEVEL:
+        if key not in SETTING_NAMES:
             raise ConfigError(f"{key}: unknown setting")
     units = parse_units(raw.get("unit"))
     raw_upstreams = raw.get("upstream", DEFAULT_UPSTREAM)
@@ -327,7 +341,7 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
         timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),
         limits=limits,
         exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
-        masker=parse_mask(_section(raw, "mask"), limits.max_message_chars),
+        mask=parse_mask(_section(raw, "mask")),
         metrics=metrics,
         trusted_proxies=tuple(networks),
     )

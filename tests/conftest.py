@@ -20,9 +20,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from journal_proxy import localjournal as lj
-from journal_proxy.app import make_app
 from journal_proxy.server import server_options
 from journal_proxy.settings import Settings, settings_from_mapping
+from journal_proxy.web import make_app
+
+from .helpers import eventually
 
 UNIT = "deploy-website.service"
 
@@ -234,33 +236,6 @@ def app_of(client: TestClient[Any, Any]) -> web.Application:
     return server.app
 
 
-async def raw_get(client: TestClient[Any, Any], target: str) -> tuple[int, bytes]:
-    """Send ``GET target`` exactly as written (no client-side URL normalisation)."""
-    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
-    try:
-        writer.write(
-            f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode(
-                "latin-1"
-            )
-        )
-        await writer.drain()
-        data = await asyncio.wait_for(reader.read(), 10)
-    finally:
-        writer.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    if b"transfer-encoding: chunked" in head.lower():
-        out, rest = b"", body
-        while rest:
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line, 16)
-            if size == 0:
-                break
-            out, rest = out + rest[:size], rest[size + 2 :]
-        body = out
-    return status, body
-
-
 FAST = {"timeouts": {"finish_grace": 0.5, "follow_idle": 30, "follow_max": 60}}
 
 
@@ -309,9 +284,9 @@ async def live_proxy(make_proxy: Any, live: Live, **overrides: Any) -> Any:
 
 async def wait_for_log(proxy: Any, inv: str, lines: int) -> None:
     """Wait until the journal file shows ``lines`` entries (journal-remote writes asynchronously)."""
-    for _ in range(200):
+
+    async def enough() -> bool:
         resp = await proxy.get(f"/logs/{inv}.json")
-        if resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"journal never reached {lines} lines")
+        return resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines
+
+    await eventually(enough, interval=0.02, what=f"a journal of {lines} lines")

@@ -11,7 +11,7 @@ from journal_proxy.cache import FinishedLogCache
 from journal_proxy.entry import Entry
 from journal_proxy.ids import InvocationId
 from journal_proxy.lifecycle import Status
-from journal_proxy.renderers import Source
+from journal_proxy.types import Source
 
 STATUS = Status(state="succeeded", finished_usec=1)
 
@@ -76,7 +76,7 @@ def test_the_byte_count_matches_rss_growth() -> None:
         sys.path.insert(0, %r)
         from tests.test_cache import _entries, _id, STATUS
         from journal_proxy.cache import FinishedLogCache
-        from journal_proxy.renderers import Source
+        from journal_proxy.types import Source
 
         def rss():
             for line in open("/proc/self/status"):

@@ -9,31 +9,12 @@ import socket
 from typing import Any
 
 from journal_proxy import localjournal as lj
-from journal_proxy.app import HUBS, STREAMS
+from journal_proxy.web.state import HUBS, STREAMS
 
 from .conftest import UNIT, Live, app_of
 from .conftest import live_proxy as _proxy
 from .conftest import wait_for_log as _wait_for_log
-
-
-async def _readline(resp: Any, timeout: float = 5.0) -> str:
-    line: bytes = await asyncio.wait_for(resp.content.readline(), timeout)
-    return line.decode()
-
-
-async def _sse_events(resp: Any, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
-    events: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    while len(events) < count:
-        line = (await _readline(resp, timeout)).rstrip("\n")
-        if line == "":
-            if "data" in current:
-                events.append(current)
-            current = {}
-        elif not line.startswith(":"):
-            field, _, value = line.partition(": ")
-            current[field] = value
-    return events
+from .helpers import eventually, readline, sse_events
 
 
 async def test_follow_streams_new_lines_then_ends_after_the_finish(
@@ -46,11 +27,11 @@ async def test_follow_streams_new_lines_then_ends_after_the_finish(
     resp = await proxy.get(f"/logs/{live.inv}.txt?follow")
     assert resp.status == 200
     assert resp.headers["Cache-Control"] == "no-store"
-    assert "running" in await _readline(resp)
-    assert "Starting" in await _readline(resp)
-    assert "first" in await _readline(resp)
+    assert "running" in await readline(resp)
+    assert "Starting" in await readline(resp)
+    assert "first" in await readline(resp)
     live.line("second, written while following")
-    assert "second, written while following" in await _readline(resp)
+    assert "second, written while following" in await readline(resp)
     live.succeed()
     rest = (await asyncio.wait_for(resp.content.read(), 5)).decode().splitlines()
     assert "Deactivated successfully" in rest[0]
@@ -63,7 +44,7 @@ async def test_json_follow_ends_with_status_object(make_proxy: Any, live: Live) 
     live.start()
     await _wait_for_log(proxy, live.inv, 1)
     resp = await proxy.get(f"/logs/{live.inv}.json?follow")
-    first = json.loads(await _readline(resp))
+    first = json.loads(await readline(resp))
     assert first["line"] == 1
     live.line("boom", priority=3)
     live.fail()
@@ -113,7 +94,7 @@ async def test_sse_resumes_with_last_event_id_without_loss_or_repeat(
     headers = {"Accept": "text/event-stream"}
     first = await proxy.get(f"/logs/{live.inv}", headers=headers)
     assert first.headers["Content-Type"].startswith("text/event-stream")
-    events = await _sse_events(first, 1 + 6)  # status event, then six lines
+    events = await sse_events(first, 1 + 6)  # status event, then six lines
     ids = [int(e["id"]) for e in events if "id" in e]
     assert ids == [1, 2, 3, 4, 5, 6]
     first.close()
@@ -121,12 +102,12 @@ async def test_sse_resumes_with_last_event_id_without_loss_or_repeat(
         live.line(f"line {i}")
     await _wait_for_log(proxy, live.inv, 10)
     again = await proxy.get(f"/logs/{live.inv}", headers={**headers, "Last-Event-ID": "4"})
-    events = await _sse_events(again, 1 + 6)
+    events = await sse_events(again, 1 + 6)
     entries = [e for e in events if "id" in e]
     assert [int(e["id"]) for e in entries] == [5, 6, 7, 8, 9, 10]
     assert [json.loads(e["data"])["message"] for e in entries] == [f"line {i}" for i in range(3, 9)]
     live.line("line 9")
-    [event] = await _sse_events(again, 1)
+    [event] = await sse_events(again, 1)
     assert event["id"] == "11" and json.loads(event["data"])["message"] == "line 9"
     again.close()
 
@@ -143,10 +124,10 @@ async def test_fifty_viewers_share_one_upstream_follow(make_proxy: Any, live: Li
         ]
     )
     for v in viewers:
-        await _sse_events(v, 2)  # status + line 1
+        await sse_events(v, 2)  # status + line 1
     live.line("broadcast")
     for v in viewers:
-        [event] = await _sse_events(v, 1)
+        [event] = await sse_events(v, 1)
         assert json.loads(event["data"])["message"] == "broadcast"
     follows = [r for r in live.relay.request_lines if b"follow" in r]
     assert len(follows) == 2, follows  # the unit's lines and systemd's lines, once each
@@ -166,7 +147,7 @@ async def test_no_leak_over_many_connects_and_disconnects(make_proxy: Any, live:
 
     async def cycle() -> None:
         resp = await proxy.get(f"/logs/{live.inv}", headers={"Accept": "text/event-stream"})
-        await _sse_events(resp, 2)
+        await sse_events(resp, 2)
         resp.close()
 
     for _ in range(10):  # warm up pools
@@ -175,14 +156,10 @@ async def test_no_leak_over_many_connects_and_disconnects(make_proxy: Any, live:
     before = fds()
     for _ in range(300):
         await cycle()
-    for _ in range(100):
-        if len(app[HUBS]) == 0 and app[STREAMS].active == 0:
-            break
-        await asyncio.sleep(0.05)
-    assert len(app[HUBS]) == 0
-    assert app[STREAMS].active == 0
-    await asyncio.sleep(0.3)
-    assert fds() - before < 20
+    await eventually(
+        lambda: len(app[HUBS]) == 0 and app[STREAMS].active == 0, what="every hub and stream gone"
+    )
+    await eventually(lambda: fds() - before < 20, what="descriptors back near their level")
 
 
 async def test_idle_follow_ends_with_a_reason(make_proxy: Any, live: Live) -> None:
@@ -216,8 +193,8 @@ async def test_slow_viewer_is_dropped_without_holding_others(make_proxy: Any, li
     slow.connect((proxy.server.host, proxy.server.port))
     slow.sendall(f"GET /logs/{live.inv}.txt?follow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     fast = await proxy.get(f"/logs/{live.inv}.txt?follow")
-    await _readline(fast)
-    await _readline(fast)
+    await readline(fast)
+    await readline(fast)
     hub = next(iter(app[HUBS]._hubs.values()))
     assert hub.viewers == 2
     big = "x" * 20000

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from .conftest import UNIT, Corpus, CountingRelay, closed_port, silent_server
+from .helpers import eventually
 
 
 async def test_text_log_has_header_then_one_line_per_entry(proxy: Any, corpus: Corpus) -> None:
@@ -162,12 +163,12 @@ async def test_streams_over_the_per_client_limit_get_429_with_retry_after(
     assert int(third.headers["Retry-After"]) > 0
     for r in follows:
         r.close()
-    for _ in range(50):
-        if (await proxy.get(f"/logs/{corpus.ok}.txt")).status == 200:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("slots were not released after the follows closed")
+
+    async def served() -> bool:
+        resp = await proxy.get(f"/logs/{corpus.ok}.txt")
+        return bool(resp.status == 200)
+
+    await eventually(served, what="slots released after the follows closed")
 
 
 async def test_healthz_reflects_upstream(make_proxy: Any) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from journal_proxy.localjournal import BOOT_ID, HOSTNAME, MACHINE_ID
 
-from .conftest import SECRET_TOKEN, Corpus, CountingRelay, raw_get
+from .conftest import SECRET_TOKEN, Corpus, CountingRelay
+from .helpers import raw_get
 
 VALID = "0123456789abcdef0123456789abcdef"
 

@@ -15,6 +15,7 @@ import pytest
 from journal_proxy import localjournal as lj
 
 from .conftest import UNIT, closed_port, live_proxy, silent_server, wait_for_log
+from .helpers import eventually, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -100,15 +101,6 @@ async def test_slow_upstream_does_not_hold_the_answer(make_proxy: Any, three_hos
         server.close()
 
 
-def _wait_for(predicate: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
     make_proxy: Any, tmp_path: Path
 ) -> None:
@@ -133,7 +125,7 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
     upload = None
     gw = None
     try:
-        _wait_for(
+        wait_until(
             lambda: (
                 subprocess.run(
                     ["ss", "-Hltn", f"( sport = :{port} )"], capture_output=True, text=True
@@ -155,13 +147,12 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
         )
         gw = lj.Gatewayd(central)
         proxy = await make_proxy(upstream=gw.url, timeouts={"finish_grace": 0.5})
-        for _ in range(200):
+
+        async def arrived() -> bool:
             resp = await proxy.get(f"/logs/{inv}.txt")
-            if resp.status == 200 and "uploaded line 1" in await resp.text():
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the uploaded invocation never reached the central journal")
+            return resp.status == 200 and "uploaded line 1" in await resp.text()
+
+        await eventually(arrived, timeout=20, what="the uploaded invocation in the central journal")
         follow = await proxy.get(f"/logs/{inv}.txt?follow")
         live.write(lj.unit_line(clock, UNIT, inv, "uploaded line 2, live"))
         got = ""

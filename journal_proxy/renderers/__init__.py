@@ -6,32 +6,25 @@ the public attributes of an entry, so nothing internal (cursors, trusted fields)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ..entry import Entry
 from ..lifecycle import Status
+from ..types import EndReason, Source
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Which host served the log, and which could not be asked (only shown with several)."""
-
-    host: str = ""
-    unreachable: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        parts = [f"on {self.host}"] if self.host else []
-        if self.unreachable:
-            parts.append(f"could not ask {', '.join(self.unreachable)}")
-        return "; ".join(parts)
-
-
 class Renderer(Protocol):
+    """One output format.  What differs between formats beyond the bytes lives here too, so no
+    route asks which renderer it holds: extra ``headers``, a ``keepalive`` for idle live streams,
+    and whether the format ``resumes`` from ``Last-Event-ID``."""
+
     content_type: str
+    headers: Mapping[str, str]
+    resumes: bool
 
     def start(self, status: Status, source: Source) -> bytes:
         """Bytes before the first entry (a header line, the top of the page)."""
@@ -41,8 +34,11 @@ class Renderer(Protocol):
     def status(self, status: Status) -> bytes:
         """The status changed while streaming."""
 
-    def end(self, status: Status, reason: str | None) -> bytes:
+    def end(self, status: Status, reason: EndReason | None) -> bytes:
         """Last bytes; ``reason`` says why a follow stream stopped (None: the log simply ended)."""
+
+    def keepalive(self) -> bytes:
+        """Bytes that tell an idle live reader the stream is alive (b"" when the format has none)."""
 
 
 _last_second: list[object] = [None, ""]
@@ -76,12 +72,5 @@ def status_dict(status: Status) -> dict[str, object]:
     }
 
 
-END_REASONS = {
-    "finished": "the invocation finished",
-    "idle": "no new lines for too long",
-    "max-duration": "the stream reached its maximum duration",
-    "too-slow": "this reader fell too far behind",
-    "shutdown": "the server is shutting down",
-    "upstream": "the journal server stopped answering",
-    "truncated": "the journal server sent a malformed entry",
-}
+#: Why a follow stream ended, in words (kept for renderers that look reasons up by value).
+END_REASONS = {reason.value: reason.words for reason in EndReason}

@@ -15,12 +15,14 @@ instead of 2.0-2.4 s.  Log text cannot end a ``<noscript>`` early: its ``<`` is 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from html import escape
 
 from ..ansi import sanitize, to_spans
 from ..entry import Entry
 from ..lifecycle import Status
-from . import END_REASONS, Source, iso_time
+from ..types import EndReason, Source
+from . import END_REASONS, iso_time
 
 #: Lines per block; each block is skipped by layout while off screen (``content-visibility``).
 CHUNK_LINES = 500
@@ -62,6 +64,8 @@ def _identifier_html(identifier: str) -> str:
 
 class HtmlRenderer:
     content_type = "text/html; charset=utf-8"
+    headers: Mapping[str, str] = {}
+    resumes = False
 
     def __init__(self, invocation_id: str, css_url: str, js_url: str, icon_url: str) -> None:
         self._id = invocation_id
@@ -136,7 +140,7 @@ class HtmlRenderer:
     def status(self, status: Status) -> bytes:
         return b""
 
-    def end(self, status: Status, reason: str | None) -> bytes:
+    def end(self, status: Status, reason: EndReason | None) -> bytes:
         note = ""
         if reason is not None and reason != "finished":
             note = f'<p class="note">Log incomplete: {escape(END_REASONS.get(reason, reason))}.</p>'
@@ -146,3 +150,6 @@ class HtmlRenderer:
             f'{close}\n{empty}{note}</main>\n<footer><span id="live" aria-live="polite"></span></footer>'
             "\n</body>\n</html>\n"
         ).encode()
+
+    def keepalive(self) -> bytes:
+        return b""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
-from . import Source, iso_time, status_dict
+from ..types import EndReason, Source
+from . import iso_time, status_dict
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -28,6 +30,8 @@ def entry_object(line: int, entry: Entry) -> dict[str, object]:
 
 class JsonLinesRenderer:
     content_type = "application/x-ndjson; charset=utf-8"
+    headers: Mapping[str, str] = {}
+    resumes = False
 
     def __init__(self) -> None:
         self._source = Source()
@@ -42,7 +46,7 @@ class JsonLinesRenderer:
     def status(self, status: Status) -> bytes:
         return (_dumps({"status": status_dict(status)}) + "\n").encode()
 
-    def end(self, status: Status, reason: str | None) -> bytes:
+    def end(self, status: Status, reason: EndReason | None) -> bytes:
         obj: dict[str, object] = {"status": status_dict(status)}
         if reason is not None:
             obj["end"] = reason
@@ -51,3 +55,6 @@ class JsonLinesRenderer:
         if self._source.unreachable:
             obj["unreachable"] = list(self._source.unreachable)
         return (_dumps(obj) + "\n").encode()
+
+    def keepalive(self) -> bytes:
+        return b""

@@ -17,11 +17,13 @@ An identifier is a label and always stays on its line: its line breaks become sp
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
-from . import END_REASONS, Source, iso_time
+from ..types import EndReason, Source
+from . import END_REASONS, iso_time
 
 #: What each line break inside a message becomes: a continuation line starts with "  | ".
 CONTINUATION = "\n  | "
@@ -39,6 +41,8 @@ def _summary(status: Status) -> str:
 
 class TextRenderer:
     content_type = "text/plain; charset=utf-8"
+    headers: Mapping[str, str] = {}
+    resumes = False
 
     def start(self, status: Status, source: Source) -> bytes:
         where = source.describe()
@@ -56,8 +60,11 @@ class TextRenderer:
     def status(self, status: Status) -> bytes:
         return f"# status: {_summary(status)}\n".encode()
 
-    def end(self, status: Status, reason: str | None) -> bytes:
+    def end(self, status: Status, reason: EndReason | None) -> bytes:
         if reason is None:
             return b""
         why = END_REASONS.get(reason, reason)
         return f"# end of stream: {why}; {_summary(status)}\n".encode()
+
+    def keepalive(self) -> bytes:
+        return b""

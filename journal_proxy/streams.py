@@ -1,0 +1,202 @@
+"""Three ways to read an invocation's log, one shape for the web layer to write.
+
+* :func:`open_cached`: a finished log from the cache (no gatewayd request at all);
+* :func:`open_now`: the log as it is now, streamed from gatewayd, kept in the cache when finished;
+* :func:`open_follow`: the history a live viewer missed, then the hub's new lines until the end.
+
+Each returns an :class:`OpenedLog` before any byte is sent, so "not found" and "gatewayd down" can
+still become a status; its ``items`` are verified, masked and numbered, ending with one
+:class:`Ended`.  Nothing here reads a request: the web layer passes plain values in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from .cache import CachedLog, FinishedLogCache
+from .entry import Entry
+from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
+from .gatewayd import GatewaydClient
+from .hub import FollowHub, HubRegistry, Subscription
+from .invocation_log import InvocationQuery, open_log
+from .lifecycle import Status
+from .mask import Masker
+from .settings import Timeouts
+from .types import Ended, EndReason, Item, Marker, Source, StatusChanged
+from .upstreams import Located, locate
+
+log = logging.getLogger(__name__)
+
+#: A live stream with nothing new for this long sends a keep-alive (SSE comment) to the reader.
+KEEPALIVE_SECONDS = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedLog:
+    """A log ready to be written: what the headers need, and the items (iterate once)."""
+
+    status: Status
+    source: Source
+    items: AsyncGenerator[Item, None]
+    etag: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status.finished
+
+
+def source_of(located: Located, several_upstreams: bool) -> Source:
+    """Name the host only when there is more than one to choose from."""
+    if not several_upstreams:
+        return Source()
+    return Source(located.host, located.unreachable)
+
+
+def open_cached(cached: CachedLog) -> OpenedLog:
+    return OpenedLog(cached.status, cached.source, _cached_items(cached), etag=cached.etag)
+
+
+async def _cached_items(cached: CachedLog) -> AsyncGenerator[Item, None]:
+    for numbered in enumerate(cached.entries, 1):
+        yield numbered
+    yield Ended(None, cached.status)
+
+
+def _cacheable(status: Status, grace: float) -> bool:
+    """Finished long enough ago that systemd's trailing lines (resources) are in."""
+    finished = status.finished_usec
+    return finished is not None and time.time() * 1e6 - finished > (grace + 60) * 1e6
+
+
+async def open_now(
+    clients: Sequence[GatewaydClient],
+    query: InvocationQuery,
+    masker: Masker,
+    cache: FinishedLogCache,
+    timeouts: Timeouts,
+) -> OpenedLog:
+    located = await locate(clients, query, timeouts.upstream_headers)
+    source = source_of(located, len(clients) > 1)
+    keep = _cacheable(located.log.status, timeouts.finish_grace)
+    items = _now_items(located, query, masker, cache if keep else None, source)
+    return OpenedLog(located.log.status, source, items)
+
+
+async def _now_items(
+    located: Located,
+    query: InvocationQuery,
+    masker: Masker,
+    cache: FinishedLogCache | None,
+    source: Source,
+) -> AsyncGenerator[Item, None]:
+    log_ = located.log
+    session = masker.session()
+    keep: list[Entry] | None = [] if cache is not None else None
+    reason: EndReason | None = None
+    async with aclosing(log_):
+        try:
+            async for line, entry in log_:
+                entry = session.apply(entry)
+                yield line, entry
+                if keep is not None:
+                    keep.append(entry)
+                    if cache is not None and len(keep) > cache.max_entries:
+                        keep = None
+        except UpstreamError as exc:
+            protocol = isinstance(exc, UpstreamProtocolError)
+            reason = EndReason.TRUNCATED if protocol else EndReason.UPSTREAM
+            log.warning("stream %s… cut short: %s", query.invocation_id[:8], exc)
+    if cache is not None and keep is not None and reason is None:
+        cache.put(query.invocation_id, log_.status, keep, source)
+    yield Ended(reason, log_.status)
+
+
+async def open_follow(
+    hubs: HubRegistry,
+    query: InvocationQuery,
+    masker: Masker,
+    *,
+    resume: int,
+    several_upstreams: bool,
+    follow_max: float,
+) -> OpenedLog:
+    """Join (or start) the invocation's hub; ``resume`` is the last line the reader has."""
+    hub = hubs.get(query)
+    sub = hub.subscribe()
+    try:
+        await hub.ready.wait()
+        if hub.not_found:
+            raise InvocationNotFound(query.invocation_id)
+        if hub.error is not None and hub.line == 0:
+            raise hub.error
+        assert hub.client is not None  # ready, found and without error: located
+    except BaseException:
+        sub.close()
+        raise
+    source = Source(hub.client.upstream.label, hub.unreachable) if several_upstreams else Source()
+    items = _follow_items(hub, sub, query, masker, resume, follow_max)
+    return OpenedLog(sub.status, source, items)
+
+
+async def _follow_items(
+    hub: FollowHub,
+    sub: Subscription,
+    query: InvocationQuery,
+    masker: Masker,
+    resume: int,
+    follow_max: float,
+) -> AsyncGenerator[Item, None]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + follow_max
+    try:
+        last = resume
+        if resume < sub.base_line:
+            assert hub.client is not None
+            session = masker.session()  # sees every line from the first, so its state is right
+            try:
+                log_ = await open_log(hub.client, query)
+                async with aclosing(log_):
+                    async for line, entry in log_:
+                        entry = session.apply(entry)
+                        if line > resume:
+                            yield line, entry
+                            last = line
+                        if line >= sub.base_line:
+                            break
+            except (UpstreamError, InvocationNotFound) as exc:
+                # Headers are sent: end the stream with a note rather than an error status.
+                log.warning("follow %s… history cut short: %s", query.invocation_id[:8], exc)
+                yield Ended(EndReason.UPSTREAM, hub.status)
+                return
+        yield Marker.FLUSH
+        last = max(last, sub.base_line)
+        while True:
+            # The timeout wraps the wait only, never a yield: the reader's writes are not ours
+            # to cancel.
+            left = deadline - loop.time()
+            if left <= 0:
+                yield Ended(EndReason.MAX_DURATION, hub.status)
+                return
+            try:
+                async with asyncio.timeout(min(KEEPALIVE_SECONDS, left)):
+                    item = await sub.get()
+            except TimeoutError:
+                if deadline - loop.time() > 0:
+                    yield Marker.KEEPALIVE
+                continue
+            if isinstance(item, Ended):
+                yield item
+                return
+            if isinstance(item, StatusChanged):
+                yield item
+            elif item[0] > last:
+                last = item[0]
+                yield item
+            yield Marker.FLUSH
+    finally:
+        sub.close()

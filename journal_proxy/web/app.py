@@ -1,0 +1,166 @@
+"""The app factory: the CLI and the tests build the same application from :class:`Settings`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..assets import Assets
+from ..cache import FinishedLogCache
+from ..gatewayd import GatewaydClient
+from ..hub import HubRegistry
+from ..invocation_log import Counters, InvocationQuery
+from ..limits import RefusalThrottle, StreamLimiter
+from ..mask import Masker
+from ..metrics import Metrics, Tally
+from ..settings import Settings
+from ..types import EndReason
+from ..upstreams import Located, locate
+from . import routes
+from .responses import add_security_headers, map_errors
+from .state import (
+    ASSETS,
+    CACHE,
+    CLIENTS,
+    COUNTERS,
+    HUBS,
+    MASKER,
+    METRICS,
+    SETTINGS,
+    STREAMS,
+    TALLY,
+    THROTTLE,
+)
+
+#: After the hubs are told to stop, how long their viewers get to write the closing line.
+_LAST_LINE_SECONDS = 0.05
+
+
+async def _upstreams(app: web.Application) -> AsyncIterator[None]:
+    """``cleanup_ctx``: the gatewayd clients and the follow hubs live exactly as long as the app."""
+    settings = app[SETTINGS]
+    clients = tuple(GatewaydClient(u, settings.timeouts) for u in settings.upstreams)
+    app[CLIENTS] = clients
+
+    async def locator(query: InvocationQuery) -> Located:
+        return await locate(clients, query, settings.timeouts.upstream_headers)
+
+    app[HUBS] = HubRegistry(locator, settings.timeouts, settings.limits, app[MASKER])
+    _register_upstream_metrics(app)
+    yield
+    await app[HUBS].close(EndReason.SHUTDOWN)
+    await asyncio.gather(*(c.close() for c in clients))
+
+
+async def _end_follows(app: web.Application) -> None:
+    """``on_shutdown``: end follow streams with a closing line before connections are closed."""
+    if HUBS in app:
+        await app[HUBS].close(EndReason.SHUTDOWN)
+        await asyncio.sleep(_LAST_LINE_SECONDS)
+
+
+def _register_metrics(app: web.Application) -> None:
+    m, tally, counters = app[METRICS], app[TALLY], app[COUNTERS]
+    cache, streams, throttle = app[CACHE], app[STREAMS], app[THROTTLE]
+    m.add(
+        "refused_requests_total",
+        "counter",
+        "Requests refused before reaching gatewayd.",
+        lambda: tally.refused,
+    )
+    m.add("active_streams", "gauge", "Responses being streamed now.", lambda: streams.active)
+    m.add("stream_clients", "gauge", "Clients with a stream open now.", lambda: streams.clients)
+    m.add(
+        "throttle_clients",
+        "gauge",
+        "Addresses the refusal throttle remembers.",
+        lambda: len(throttle),
+    )
+    m.add(
+        "cache_bytes",
+        "gauge",
+        "Bytes the finished-log cache holds (counted honestly).",
+        lambda: cache.bytes,
+    )
+    m.add("cache_logs", "gauge", "Finished logs in the cache.", lambda: len(cache))
+    m.add(
+        "entries_streamed_total",
+        "counter",
+        "Verified entries read from gatewayd.",
+        lambda: counters.entries,
+    )
+    m.add(
+        "entries_dropped_total",
+        "counter",
+        "Entries gatewayd sent that failed verification.",
+        lambda: counters.dropped,
+    )
+    m.add(
+        "bytes_streamed_total",
+        "counter",
+        "Body bytes written to clients.",
+        lambda: tally.bytes_streamed,
+    )
+
+
+def _register_upstream_metrics(app: web.Application) -> None:
+    m, clients, hubs = app[METRICS], app[CLIENTS], app[HUBS]
+    m.add("follow_hubs", "gauge", "Invocations followed upstream now.", lambda: len(hubs))
+    m.add("follow_viewers", "gauge", "Viewers of followed invocations.", lambda: hubs.viewers)
+    m.add(
+        "upstream_requests_total",
+        "counter",
+        "Requests made to gatewayd.",
+        lambda: sum(c.requests for c in clients),
+    )
+    m.add(
+        "upstream_errors_total",
+        "counter",
+        "gatewayd requests that failed.",
+        lambda: sum(c.errors for c in clients),
+    )
+    m.add(
+        "upstream_header_seconds_total",
+        "counter",
+        "Time waiting for gatewayd headers.",
+        lambda: sum(c.latency_total for c in clients),
+    )
+
+
+def make_app(settings: Settings) -> web.Application:
+    """Build the application; raises ``ConfigError`` if a masking pattern is unusable."""
+    app = web.Application(middlewares=[map_errors], client_max_size=1024)
+    app[SETTINGS] = settings
+    app[MASKER] = Masker.build(
+        builtin=settings.mask.builtin,
+        patterns=settings.mask.patterns,
+        literals=settings.mask.literals,
+        max_chars=settings.limits.max_message_chars,
+    )
+    metrics = Metrics()
+    app[METRICS] = metrics
+    app[TALLY] = Tally(
+        responses=metrics.labelled(
+            "responses_total", "counter", "HTTP responses by status code.", "code"
+        )
+    )
+    app[ASSETS] = Assets()
+    app[COUNTERS] = Counters()
+    app[STREAMS] = StreamLimiter(
+        settings.limits.max_streams, settings.limits.max_streams_per_client
+    )
+    app[THROTTLE] = RefusalThrottle()
+    app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
+    _register_metrics(app)
+    app.cleanup_ctx.append(_upstreams)
+    app.on_shutdown.append(_end_follows)
+    app.on_response_prepare.append(add_security_headers)
+    app.router.add_route("*", "/logs/{tail:.*}", routes.logs)
+    app.router.add_route("*", "/static/{name}", routes.static)
+    app.router.add_get("/healthz", routes.healthz)
+    if settings.metrics:
+        app.router.add_get("/metrics", routes.metrics)
+    app.router.add_route("*", "/{tail:.*}", routes.anything_else)
+    return app

@@ -1,0 +1,71 @@
+"""Which format a request gets: the path suffix decides, else the Accept header."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from aiohttp import web
+
+from ..ids import LogFormat, LogTarget
+from ..renderers import Renderer
+from ..renderers.html import HtmlRenderer
+from ..renderers.jsonl import JsonLinesRenderer
+from ..renderers.sse import SseRenderer
+from ..renderers.text import TextRenderer
+from .state import ASSETS
+
+
+class Kind(Enum):
+    TEXT = "text"
+    JSON = "json"
+    SSE = "sse"
+    HTML = "html"
+
+
+def negotiate(target: LogTarget, accept: str) -> Kind:
+    """``.txt`` and ``.json`` decide; without a suffix, Accept picks HTML, SSE, JSON or text."""
+    if target.format is LogFormat.TEXT:
+        return Kind.TEXT
+    if target.format is LogFormat.JSON:
+        return Kind.JSON
+    accept = accept.lower()
+    if "text/event-stream" in accept:
+        return Kind.SSE
+    if "text/html" in accept:
+        return Kind.HTML
+    if "application/json" in accept or "application/x-ndjson" in accept:
+        return Kind.JSON
+    return Kind.TEXT
+
+
+def wants_follow(request: web.Request, kind: Kind) -> bool:
+    """SSE always follows; the page follows by itself (over SSE); text and JSON on ``?follow``."""
+    if kind is Kind.SSE:
+        return True
+    if kind is Kind.HTML:
+        return False
+    value = request.query.get("follow")
+    return value is not None and value.lower() not in ("0", "false", "no")
+
+
+def resume_from(request: web.Request, renderer: Renderer) -> int:
+    """``Last-Event-ID`` (read, never forwarded): the line a resuming reader already has."""
+    if not renderer.resumes:
+        return 0
+    value = request.headers.get("Last-Event-ID", "").strip()
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return 0
+
+
+def renderer_for(kind: Kind, request: web.Request, target: LogTarget) -> Renderer:
+    if kind is Kind.HTML:
+        urls = request.app[ASSETS].urls
+        return HtmlRenderer(
+            target.invocation_id, urls["style.css"], urls["app.js"], urls["icon.svg"]
+        )
+    if kind is Kind.SSE:
+        return SseRenderer()
+    if kind is Kind.JSON:
+        return JsonLinesRenderer()
+    return TextRenderer()

@@ -1,0 +1,98 @@
+"""The handlers.  ``logs`` is the request path in order: validate, pick a format, open the log
+(from the cache, from gatewayd, or live), write it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from ..errors import MethodNotAllowed, NotALogLink, Throttled
+from ..ids import parse_log_path
+from ..invocation_log import InvocationQuery
+from ..streams import open_cached, open_follow, open_now
+from .formats import negotiate, renderer_for, resume_from, wants_follow
+from .responses import client_of, plain
+from .state import (
+    ASSETS,
+    CACHE,
+    CLIENTS,
+    COUNTERS,
+    HUBS,
+    MASKER,
+    METRICS,
+    SETTINGS,
+    STREAMS,
+    THROTTLE,
+)
+from .streaming import respond
+
+LOG_METHODS = ("GET", "HEAD")
+
+
+async def logs(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    target = parse_log_path(request.raw_path)
+    if target is None:
+        raise NotALogLink()
+    if request.method not in LOG_METHODS:
+        raise MethodNotAllowed(LOG_METHODS)
+    client = client_of(request)
+    if app[THROTTLE].throttled(client):
+        raise Throttled()  # before any lookup: a throttled scanner costs gatewayd nothing
+    kind = negotiate(target, request.headers.get("Accept", ""))
+    renderer = renderer_for(kind, request, target)
+    settings = app[SETTINGS]
+    query = InvocationQuery(
+        target.invocation_id, settings.units, settings.public_fields, settings.limits, app[COUNTERS]
+    )
+    with app[STREAMS].stream(client):
+        if wants_follow(request, kind):
+            opened = await open_follow(
+                app[HUBS],
+                query,
+                app[MASKER],
+                resume=resume_from(request, renderer),
+                several_upstreams=len(settings.upstreams) > 1,
+                follow_max=settings.timeouts.follow_max,
+            )
+        elif (cached := app[CACHE].get(target.invocation_id)) is not None:
+            if request.headers.get("If-None-Match") == cached.etag:
+                return web.Response(
+                    status=304,
+                    headers={"ETag": cached.etag, "Cache-Control": "private, max-age=300"},
+                )
+            opened = open_cached(cached)
+        else:
+            clients = app[CLIENTS]
+            opened = await open_now(clients, query, app[MASKER], app[CACHE], settings.timeouts)
+        return await respond(request, renderer, opened)
+
+
+async def static(request: web.Request) -> web.Response:
+    asset = request.app[ASSETS].get(request.match_info["name"])
+    if asset is None or request.method not in LOG_METHODS:
+        raise NotALogLink()
+    return web.Response(
+        body=asset.body,
+        headers={
+            "Content-Type": asset.content_type,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when every gatewayd answers; says nothing about the journal either way."""
+    answers = await asyncio.gather(*(c.ping() for c in request.app[CLIENTS]))
+    ok = all(answers)
+    return plain(200 if ok else 503, "ok" if ok else "upstream unavailable")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+async def anything_else(request: web.Request) -> web.Response:
+    raise NotALogLink()

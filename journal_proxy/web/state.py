@@ -1,0 +1,27 @@
+"""Typed application state (``web.AppKey``): what the app factory builds and the handlers use."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..assets import Assets
+from ..cache import FinishedLogCache
+from ..gatewayd import GatewaydClient
+from ..hub import HubRegistry
+from ..invocation_log import Counters
+from ..limits import RefusalThrottle, StreamLimiter
+from ..mask import Masker
+from ..metrics import Metrics, Tally
+from ..settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+MASKER = web.AppKey("masker", Masker)
+CLIENTS = web.AppKey("clients", tuple[GatewaydClient, ...])
+HUBS = web.AppKey("hubs", HubRegistry)
+METRICS = web.AppKey("metrics", Metrics)
+TALLY = web.AppKey("tally", Tally)
+ASSETS = web.AppKey("assets", Assets)
+COUNTERS = web.AppKey("counters", Counters)
+STREAMS = web.AppKey("streams", StreamLimiter)
+THROTTLE = web.AppKey("throttle", RefusalThrottle)
+CACHE = web.AppKey("cache", FinishedLogCache)
