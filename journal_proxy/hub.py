@@ -364,6 +364,14 @@ class HubRegistry:
         if self._hubs.get(hub.invocation_id) is hub:
             del self._hubs[hub.invocation_id]
 
+    def stop_invocation(self, invocation_id: InvocationId, reason: EndReason) -> bool:
+        """End one invocation's hub now (a revoked link); its viewers get their last line."""
+        hub = self._hubs.get(invocation_id)
+        if hub is None:
+            return False
+        hub.stop(reason)
+        return True
+
     async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         hubs = list(self._hubs.values())
         for hub in hubs:

@@ -24,6 +24,7 @@ class EndReason(StrEnum):
     UPSTREAM = "upstream"
     TRUNCATED = "truncated"
     NO_VIEWERS = "no-viewers"
+    REVOKED = "revoked"
 
     @property
     def words(self) -> str:
@@ -40,6 +41,7 @@ _END_WORDS = {
     EndReason.UPSTREAM: "the journal server stopped answering",
     EndReason.TRUNCATED: "the journal server sent a malformed entry",
     EndReason.NO_VIEWERS: "nobody was watching",
+    EndReason.REVOKED: "this link was revoked",
 }
 
 
