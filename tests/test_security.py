@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from journal_proxy import localjournal as lj
 from journal_proxy.localjournal import BOOT_ID, HOSTNAME, MACHINE_ID
 
-from .conftest import SECRET_TOKEN, Corpus, CountingRelay
+from .conftest import SECRET_TOKEN, UNIT, Corpus, CountingRelay
 from .helpers import raw_get
 
 VALID = "0123456789abcdef0123456789abcdef"
@@ -186,3 +190,41 @@ async def test_html_escapes_log_text(proxy: Any, corpus: Corpus) -> None:
     assert "<script>window" not in body
     assert "<img src=x" not in body
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in body
+
+
+@pytest.fixture(scope="module")
+def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+    """The worst log content found so far for per-entry work: lines that restart a token pattern
+    at every few characters, and one 4 MB line."""
+    directory = tmp_path_factory.mktemp("hostile")
+    clock, inv = lj.Clock(), lj.new_invocation_id()
+    out = bytearray(lj.starting(clock, UNIT, inv))
+    for _ in range(20):
+        out += lj.unit_line(clock, UNIT, inv, "-eyJ" * 12_000)
+    out += lj.unit_line(clock, UNIT, inv, "ghp_" + "a\x07" * 2_000_000)
+    out += lj.unit_line(clock, UNIT, inv, "token%3D" * 8_000 + "https://a:b@" * 5_000)
+    out += lj.succeeded(clock, UNIT, inv)
+    lj.write_journal(directory, "hostile", bytes(out))
+    gw = lj.Gatewayd(directory)
+    yield gw, inv
+    gw.stop()
+
+
+async def test_hostile_log_content_does_not_stall_other_readers(
+    make_proxy: Any, hostile_log: tuple[lj.Gatewayd, str]
+) -> None:
+    """While the proxy streams the worst content, an unrelated request is answered promptly:
+    no single entry holds the event loop for long (it held it for 2.5-11.8 s before)."""
+    gw, inv = hostile_log
+    proxy = await make_proxy(upstream=gw.url)
+    reading = asyncio.ensure_future(proxy.get(f"/logs/{inv}.txt"))
+    worst = 0.0
+    while not reading.done():
+        started = time.monotonic()
+        resp = await proxy.get("/no-such-page")
+        worst = max(worst, time.monotonic() - started)
+        assert resp.status in (404, 429)
+    resp = await reading
+    text = await resp.text()
+    assert resp.status == 200 and "truncated" in text
+    assert worst < 0.5, f"an unrelated request waited {worst:.3f} s"
