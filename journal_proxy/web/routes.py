@@ -10,12 +10,11 @@ from aiohttp import web
 from ..errors import MethodNotAllowed, NotALogLink, Throttled
 from ..ids import parse_log_path
 from ..invocation_log import InvocationQuery
-from ..streams import open_cached, open_follow, open_now
+from ..streams import open_follow
 from .formats import negotiate, renderer_for, resume_from, wants_follow
 from .responses import client_of, plain
 from .state import (
     ASSETS,
-    CACHE,
     CLIENTS,
     COUNTERS,
     HUBS,
@@ -25,7 +24,7 @@ from .state import (
     STREAMS,
     THROTTLE,
 )
-from .streaming import respond
+from .streaming import respond, respond_current
 
 LOG_METHODS = ("GET", "HEAD")
 
@@ -56,17 +55,8 @@ async def logs(request: web.Request) -> web.StreamResponse:
                 several_upstreams=len(settings.upstreams) > 1,
                 follow_max=settings.timeouts.follow_max,
             )
-        elif (cached := app[CACHE].get(target.invocation_id)) is not None:
-            if request.headers.get("If-None-Match") == cached.etag:
-                return web.Response(
-                    status=304,
-                    headers={"ETag": cached.etag, "Cache-Control": "private, max-age=300"},
-                )
-            opened = open_cached(cached)
-        else:
-            clients = app[CLIENTS]
-            opened = await open_now(clients, query, app[MASKER], app[CACHE], settings.timeouts)
-        return await respond(request, renderer, opened)
+            return await respond(request, renderer, opened)
+        return await respond_current(request, renderer, query)
 
 
 async def static(request: web.Request) -> web.Response:

@@ -10,10 +10,11 @@ from contextlib import aclosing
 
 from aiohttp import web
 
+from ..invocation_log import InvocationQuery
 from ..renderers import Renderer
-from ..streams import OpenedLog
+from ..streams import OpenedLog, open_cached, open_now
 from ..types import Ended, Marker, StatusChanged
-from .state import TALLY
+from .state import CACHE, CLIENTS, MASKER, SETTINGS, TALLY
 
 FLUSH_BYTES = 64 * 1024
 #: The first screen of a page (or of ``less``) is sent early, before a full batch.
@@ -92,3 +93,21 @@ async def respond(
                 break
         await out.close()
         return resp
+
+
+async def respond_current(
+    request: web.Request, renderer: Renderer, query: InvocationQuery
+) -> web.StreamResponse:
+    """The log as it is now: from the cache when it is there, else read from gatewayd."""
+    app = request.app
+    cached = app[CACHE].get(query.invocation_id)
+    if cached is not None:
+        if request.headers.get("If-None-Match") == cached.etag:
+            return web.Response(
+                status=304, headers={"ETag": cached.etag, "Cache-Control": "private, max-age=300"}
+            )
+        return await respond(request, renderer, open_cached(cached))
+    clients = app[CLIENTS]
+    settings = app[SETTINGS]
+    opened = await open_now(clients, query, app[MASKER], app[CACHE], settings.timeouts)
+    return await respond(request, renderer, opened)
