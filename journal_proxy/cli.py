@@ -1,4 +1,4 @@
-"""The ``journal-proxy`` command: ``serve``, ``demo``, ``url`` and ``notify-github``."""
+"""The ``journal-proxy`` command: ``serve``, ``demo``, ``url``, ``revoke`` and ``notify-github``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
+from . import revocation
 from .errors import ConfigError
 from .ids import parse_invocation_id
 from .logs import setup_logging
-from .settings import load_config_file, settings_from_mapping
+from .settings import load_config_file, parse_revocation_file, settings_from_mapping
+from .signing import log_url
+
+DEFAULT_CONFIG = "/etc/journal-proxy/config.toml"
 
 log = logging.getLogger("journal_proxy")
 
@@ -35,6 +41,25 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--metrics", action="store_true", default=None, help="enable GET /metrics")
 
 
+def add_signing_arguments(p: argparse.ArgumentParser) -> None:
+    """``--expires`` and ``--link-keys``, shared by ``url`` and ``notify-github``."""
+    p.add_argument("--expires", help="sign the link to stop working after e.g. 30d, 12h, 2w")
+    p.add_argument(
+        "--link-keys",
+        help="file of link keys, first signs (default: $CREDENTIALS_DIRECTORY/link-keys)",
+    )
+
+
+def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("revoke", help="take a log link offline (or list, or undo)")
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="the TOML file serve reads")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("invocation", nargs="?", help="invocation ID to revoke")
+    what.add_argument("--list", action="store_true", help="print the revoked IDs and reasons")
+    what.add_argument("--undo", metavar="ID", help="make a revoked link work again")
+    p.add_argument("--reason", default="", help="shown to whoever opens the link")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journal-proxy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     url = sub.add_parser("url", help="print the public log URL of $INVOCATION_ID")
     url.add_argument("--log-base", required=True, help="e.g. https://deploy.example.com/logs")
     url.add_argument("--invocation", help="invocation ID (default: $INVOCATION_ID)")
+    add_signing_arguments(url)
+    _revoke_parser(sub)
     from .github import add_parser as add_github_parser
 
     add_github_parser(sub)
@@ -74,6 +101,55 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
     return raw
 
 
+def _url(args: argparse.Namespace) -> int:
+    invocation_id = parse_invocation_id(args.invocation or os.environ.get("INVOCATION_ID", ""))
+    if invocation_id is None:
+        print("journal-proxy: invocation ID must be 32 lowercase hex digits", file=sys.stderr)
+        return 2
+    try:
+        url = log_url(
+            args.log_base, invocation_id, args.expires, args.link_keys, os.environ, time.time()
+        )
+    except ValueError as exc:
+        print(f"journal-proxy: --expires: {exc}", file=sys.stderr)
+        return 2
+    print(url)
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    """Edit the revocation list under a lock; the running service applies it within a second."""
+    path = parse_revocation_file(load_config_file(args.config))
+    if path is None:
+        raise ConfigError(
+            f'revocation_file: not set in {args.config} (e.g. "/etc/journal-proxy/revoked")'
+        )
+    target = Path(path)
+    if args.list:
+        for revoked_id, reason in revocation.read(target).items():
+            print(f"{revoked_id} {reason}".rstrip())
+        return 0
+    invocation_id = parse_invocation_id(args.undo or args.invocation)
+    if invocation_id is None:
+        print("journal-proxy: invocation ID must be 32 lowercase hex digits", file=sys.stderr)
+        return 2
+    try:
+        with revocation.locked(target):
+            revoked = revocation.read(target)
+            if args.undo and revoked.pop(invocation_id, None) is None:
+                print(f"journal-proxy: {invocation_id} is not revoked", file=sys.stderr)
+                return 1
+            if not args.undo:
+                revoked[invocation_id] = revocation.clean_reason(args.reason)
+            revocation.write(target, revoked)
+    except OSError as exc:
+        print(f"journal-proxy: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    done = "restored" if args.undo else "revoked"
+    print(f"{done} {invocation_id} in {target}; a running journal-proxy applies it within a second")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
@@ -90,15 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_demo(args.listen))
             return 0
         if args.command == "url":
-            value = args.invocation or os.environ.get("INVOCATION_ID", "")
-            invocation_id = parse_invocation_id(value)
-            if invocation_id is None:
-                print(
-                    "journal-proxy: invocation ID must be 32 lowercase hex digits", file=sys.stderr
-                )
-                return 2
-            print(f"{args.log_base.rstrip('/')}/{invocation_id}")
-            return 0
+            return _url(args)
+        if args.command == "revoke":
+            return _revoke(args)
         if args.command == "notify-github":
             from .github import run as run_github
 

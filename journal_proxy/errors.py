@@ -1,7 +1,7 @@
 """Every error journal-proxy raises on purpose, in one hierarchy.
 
 Lower-layer failures (aiohttp, sockets, timeouts) are translated into these once, in
-``gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``app.py``).
+``gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``web/responses.py``).
 """
 
 from __future__ import annotations
@@ -57,3 +57,35 @@ class MethodNotAllowed(JournalProxyError):
     def __init__(self, allowed: tuple[str, ...]) -> None:
         super().__init__("method not allowed")
         self.allowed = allowed
+
+
+class LinkForbidden(JournalProxyError):
+    """The link lacks a valid signature where one is needed: ``403``, before any lookup."""
+
+
+class SignatureRequired(LinkForbidden):
+    """``require_signed_links`` is on and the link carries no ``exp``/``sig``."""
+
+
+class SignatureInvalid(LinkForbidden):
+    """``exp``/``sig`` are malformed, repeated, or not made by any configured key."""
+
+
+class LinkGone(JournalProxyError):
+    """The link was valid once and never will be again: ``410``, before any lookup."""
+
+
+class LinkExpired(LinkGone):
+    """A correctly signed link whose ``exp`` (unix seconds) has passed."""
+
+    def __init__(self, expired_at: int) -> None:
+        super().__init__("link expired")
+        self.expired_at = expired_at
+
+
+class LinkRevoked(LinkGone):
+    """The invocation is on the revocation list; ``reason`` is the operator's words (may be "")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("link revoked")
+        self.reason = reason

@@ -5,6 +5,9 @@ Run from the deploy unit's ``ExecStartPre=`` (``in_progress``) and from ``OnSucc
 ``MONITOR_SERVICE_RESULT``; so a deployment that fails or is killed still reports, and the deploy
 script never holds the GitHub token.
 
+With ``--expires 30d`` the ``log_url`` is a signed link that stops working then (see
+``signing.py``); the key comes from ``$CREDENTIALS_DIRECTORY/link-keys`` or ``--link-keys``.
+
 The token comes from ``$CREDENTIALS_DIRECTORY/github-token`` (``LoadCredential=``), ``--token-file``
 or ``GITHUB_TOKEN``: never from the command line, and it is never printed.
 """
@@ -23,8 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ConfigError
 from .ids import parse_invocation_id
 from .lifecycle import Status
+from .signing import log_url
 
 API_VERSION = "2022-11-28"
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
@@ -52,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--api-url", default="https://api.github.com", help="GitHub Enterprise API URL")
     p.add_argument("--retries", type=int, default=3, help="retries on 5xx and network errors")
     p.add_argument("--retry-delay", type=float, default=1.0, help="first backoff in seconds")
+    from .cli import add_signing_arguments
+
+    add_signing_arguments(p)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,11 @@ def build_request(args: argparse.Namespace, env: Mapping[str, str]) -> StatusReq
     deployment = read_deployment(args, env)
     state = pick_state(args.state, env)
     invocation_id = invocation_from(env, args.invocation)
-    body = {"state": state, "log_url": f"{args.log_base.rstrip('/')}/{invocation_id}"}
+    try:
+        url = log_url(args.log_base, invocation_id, args.expires, args.link_keys, env, time.time())
+    except (ConfigError, ValueError) as exc:
+        raise NotifyError(f"{exc}; nothing posted") from None
+    body = {"state": state, "log_url": url}
     description = (
         args.description
         or describe_result(env)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .mask import compile_pattern, load_literals
+from .signing import load_keys
 
 DEFAULT_UPSTREAM = "http://127.0.0.1:19531"
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -119,6 +121,14 @@ class MaskSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """Signed links: the keys (first signs, all verify) and whether unsigned links are refused."""
+
+    keys: tuple[bytes, ...] = field(default=(), repr=False)  # never in a log or a traceback
+    require_signed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     units: UnitPins
     upstreams: tuple[Upstream, ...] = field(
@@ -138,6 +148,8 @@ class Settings:
 
     metrics: bool = False
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    revocation_file: str | None = None
+    links: LinkSettings = field(default_factory=LinkSettings)
 
 
 def parse_units(values: object) -> UnitPins:
@@ -248,6 +260,9 @@ SETTING_NAMES = frozenset(
         "metrics",
         "trusted_proxies",
         "upstream_tls",
+        "revocation_file",
+        "require_signed_links",
+        "link_keys_file",
     }
 )
 
@@ -275,12 +290,7 @@ def parse_mask(raw: Mapping[str, object]) -> MaskSettings:
     )
 
 
-def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
-    """Check a merged mapping of settings (TOML keys) and build :class:`Settings`."""
-    for key in raw:
-        if key not in SETTING_NAMES:
-            raise ConfigError(f"{key}: unknown setting")
-    units = parse_units(raw.get("unit"))
+def _parse_upstreams(raw: Mapping[str, object]) -> tuple[Upstream, ...]:
     raw_upstreams = raw.get("upstream", DEFAULT_UPSTREAM)
     if isinstance(raw_upstreams, str):
         raw_upstreams = [raw_upstreams]
@@ -310,6 +320,44 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
             else u
             for u in upstreams
         ]
+    return tuple(upstreams)
+
+
+def parse_revocation_file(raw: Mapping[str, object]) -> str | None:
+    """``revocation_file``: an absolute path (the file itself may not exist yet)."""
+    value = raw.get("revocation_file")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ConfigError("revocation_file: expected an absolute path")
+    return value
+
+
+def parse_links(raw: Mapping[str, object], env: Mapping[str, str]) -> LinkSettings:
+    """``link_keys_file`` (or the ``link-keys`` credential) and ``require_signed_links``."""
+    require = raw.get("require_signed_links", False)
+    if not isinstance(require, bool):
+        raise ConfigError("require_signed_links: expected true or false")
+    path = raw.get("link_keys_file")
+    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+        raise ConfigError("link_keys_file: expected an absolute path")
+    keys = load_keys(path, env)
+    if require and not keys:
+        raise ConfigError(
+            "require_signed_links: needs a key (link_keys_file or the link-keys credential)"
+        )
+    return LinkSettings(keys=keys, require_signed=require)
+
+
+def settings_from_mapping(
+    raw: Mapping[str, object], env: Mapping[str, str] | None = None
+) -> Settings:
+    """Check a merged mapping of settings (TOML keys) and build :class:`Settings`."""
+    for key in raw:
+        if key not in SETTING_NAMES:
+            raise ConfigError(f"{key}: unknown setting")
+    units = parse_units(raw.get("unit"))
+    upstreams = _parse_upstreams(raw)
     listen = parse_listen(raw.get("listen", DEFAULT_LISTEN), raw.get("listen_mode"))
     fields = raw.get("public_fields", [])
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
@@ -324,6 +372,25 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
     metrics = raw.get("metrics", False)
     if not isinstance(metrics, bool):
         raise ConfigError("metrics: expected true or false")
+    return Settings(
+        units=units,
+        upstreams=upstreams,
+        listen=listen,
+        public_fields=tuple(fields),
+        timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),
+        limits=limits,
+        exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
+        mask=parse_mask(_section(raw, "mask")),
+        metrics=metrics,
+        trusted_proxies=_parse_proxies(raw),
+        revocation_file=parse_revocation_file(raw),
+        links=parse_links(raw, os.environ if env is None else env),
+    )
+
+
+def _parse_proxies(
+    raw: Mapping[str, object],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     proxies = raw.get("trusted_proxies", [])
     if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
         raise ConfigError("trusted_proxies: expected a list of addresses")
@@ -333,18 +400,7 @@ def settings_from_mapping(raw: Mapping[str, object]) -> Settings:
             networks.append(ipaddress.ip_network(p, strict=False))
         except ValueError as exc:
             raise ConfigError(f"trusted_proxies: {p!r} is not an address or network") from exc
-    return Settings(
-        units=units,
-        upstreams=tuple(upstreams),
-        listen=listen,
-        public_fields=tuple(fields),
-        timeouts=_dataclass_from(Timeouts, "timeouts", _section(raw, "timeouts"), ints=False),
-        limits=limits,
-        exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
-        mask=parse_mask(_section(raw, "mask")),
-        metrics=metrics,
-        trusted_proxies=tuple(networks),
-    )
+    return tuple(networks)
 
 
 def _opt_str(value: object) -> str | None:

@@ -1,5 +1,6 @@
-"""The handlers.  ``logs`` is the request path in order: validate, pick a format, open the log
-(from the cache, from gatewayd, or live), write it."""
+"""The handlers.  ``logs`` is the request path in order: validate, check the link (throttle,
+signature, revocation: all before any lookup), pick a format, open the log (from the cache, from
+gatewayd, or live), write it."""
 
 from __future__ import annotations
 
@@ -7,19 +8,31 @@ import asyncio
 
 from aiohttp import web
 
-from ..errors import MethodNotAllowed, NotALogLink, Throttled
-from ..ids import parse_log_path
+from ..errors import (
+    LinkExpired,
+    LinkRevoked,
+    MethodNotAllowed,
+    NotALogLink,
+    SignatureInvalid,
+    SignatureRequired,
+    Throttled,
+)
+from ..ids import InvocationId, parse_log_path
 from ..invocation_log import InvocationQuery
+from ..signing import LinkCheck
+from ..signing import check as check_signature
 from ..streams import open_follow
 from .formats import negotiate, renderer_for, resume_from, wants_follow
 from .responses import client_of, plain
 from .state import (
     ASSETS,
     CLIENTS,
+    CLOCK,
     COUNTERS,
     HUBS,
     MASKER,
     METRICS,
+    REVOCATIONS,
     SETTINGS,
     STREAMS,
     THROTTLE,
@@ -27,6 +40,30 @@ from .state import (
 from .streaming import respond, respond_current
 
 LOG_METHODS = ("GET", "HEAD")
+
+
+def check_link(request: web.Request, invocation_id: InvocationId) -> None:
+    """Signature first (403 unsigned or forged, 410 expired), then the revocation list (410):
+    whoever lacks a good signature learns nothing, not even a revocation's reason."""
+    app = request.app
+    links = app[SETTINGS].links
+    if links.keys:
+        verdict, exp = check_signature(
+            links.keys,
+            invocation_id,
+            request.query.getall("exp", []),
+            request.query.getall("sig", []),
+            app[CLOCK](),
+        )
+        if verdict is LinkCheck.INVALID:
+            raise SignatureInvalid()
+        if verdict is LinkCheck.EXPIRED:
+            raise LinkExpired(exp)
+        if verdict is LinkCheck.UNSIGNED and links.require_signed:
+            raise SignatureRequired()
+    reason = app[REVOCATIONS].reason(invocation_id)
+    if reason is not None:
+        raise LinkRevoked(reason)
 
 
 async def logs(request: web.Request) -> web.StreamResponse:
@@ -39,6 +76,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     client = client_of(request)
     if app[THROTTLE].throttled(client):
         raise Throttled()  # before any lookup: a throttled scanner costs gatewayd nothing
+    check_link(request, target.invocation_id)
     kind = negotiate(target, request.headers.get("Accept", ""))
     renderer = renderer_for(kind, request, target)
     settings = app[SETTINGS]
@@ -55,6 +93,9 @@ async def logs(request: web.Request) -> web.StreamResponse:
                 several_upstreams=len(settings.upstreams) > 1,
                 follow_max=settings.timeouts.follow_max,
             )
+            if app[REVOCATIONS].reason(target.invocation_id) is not None:
+                await opened.items.aclose()  # revoked while it opened: its hub was already told
+                check_link(request, target.invocation_id)
             return await respond(request, renderer, opened)
         return await respond_current(request, renderer, query)
 
