@@ -15,6 +15,12 @@ class Entry(NamedTuple):
     Renderers read only the public attributes named in their own code.  ``cursor`` is internal: it
     lets the proxy resume an upstream stream, and it never leaves the process, since a journal
     cursor embeds the boot ID and the journal's sequence-number ID.
+
+    ``stream`` is internal too: the trusted ``_STREAM_ID`` of the stdout stream that wrote the line
+    ("" for systemd's own lines and for lines logged without a stream).  Every command systemd
+    starts for the unit (``ExecStartPre=``, ``ExecStart=``, ...) gets its own stream, so a change
+    of stream is where a new step begins (:mod:`journal_proxy.steps`).  It is interned, so the
+    lines of one stream share one string, and no renderer ever writes it.
     """
 
     realtime_usec: int
@@ -25,6 +31,7 @@ class Entry(NamedTuple):
     extra: tuple[tuple[str, str], ...]
     lifecycle: LifecycleEvent | None
     cursor: str
+    stream: str = ""
 
     @property
     def order_key(self) -> tuple[int, int]:

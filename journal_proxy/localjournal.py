@@ -42,6 +42,16 @@ def new_invocation_id() -> str:
     return secrets.token_hex(16)
 
 
+#: The stdout stream :func:`unit_line` writes through unless told otherwise.
+DEFAULT_STREAM = "0123456789abcdef0123456789abcdef"
+
+
+def new_stream_id() -> str:
+    """A ``_STREAM_ID`` for another command of the same run (``ExecStartPre=`` and ``ExecStart=``
+    each get their own stdout stream from systemd)."""
+    return secrets.token_hex(16)
+
+
 def export_entry(fields: Iterable[Field]) -> bytes:
     """One entry in the export format; values with a newline or non-text use the binary form."""
     out = bytearray()
@@ -95,8 +105,18 @@ def unit_line(
     pid: int = 4242,
     extra: Sequence[Field] = (),
     realtime: int | None = None,
+    stream_id: str | None = DEFAULT_STREAM,
 ) -> bytes:
-    """A line written by the unit's own process (stdout), with the trusted fields journald adds."""
+    """A line written by the unit's own process (stdout), with the trusted fields journald adds.
+
+    Each command systemd runs for the unit writes through its own stream: give the lines of an
+    ``ExecStartPre=`` another ``stream_id`` (:func:`new_stream_id`), ``pid`` and ``identifier``
+    than those of ``ExecStart=``.  ``stream_id=None`` writes a line without a stream, as
+    ``logger`` or ``sd_journal_print`` do (``_TRANSPORT=syslog``).
+    """
+    stream: list[Field] = [("_TRANSPORT", "syslog")]
+    if stream_id is not None:
+        stream = [("_TRANSPORT", "stdout"), ("_STREAM_ID", stream_id)]
     return export_entry(
         [
             *_common(clock, realtime),
@@ -113,8 +133,7 @@ def unit_line(
             ("_SYSTEMD_UNIT", unit),
             ("_SYSTEMD_SLICE", "system.slice"),
             ("_SYSTEMD_INVOCATION_ID", invocation_id),
-            ("_TRANSPORT", "stdout"),
-            ("_STREAM_ID", "0123456789abcdef0123456789abcdef"),
+            *stream,
             *extra,
             ("MESSAGE", message),
         ]
@@ -186,17 +205,47 @@ def succeeded(clock: Clock, unit: str, inv: str) -> bytes:
     )
 
 
-def failed(clock: Clock, unit: str, inv: str, status: int = 1) -> bytes:
+def process_exited(
+    clock: Clock,
+    unit: str,
+    inv: str,
+    status: int = 1,
+    *,
+    control: bool = False,
+    command: str = "start",
+) -> bytes:
+    """PID 1's line about a process of the run that exited with ``status``, as systemd 252 writes
+    it: "Main process exited" for ``ExecStart=``, "Control process exited" for the others
+    (``command``: ``start-pre``, ``start-post``, ``stop-post``, ...).  A success is logged at debug
+    level (priority 7), a failure at notice (priority 5)."""
+    kind = "Control process" if control else "Main process"
+    words = "SUCCESS" if status == 0 else "FAILURE"
+    return pid1_line(
+        clock,
+        unit,
+        inv,
+        PROCESS_EXIT,
+        f"{unit}: {kind} exited, code=exited, status={status}/{words}"
+        + (" (success)" if status == 0 else ""),
+        extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status)), ("COMMAND", command)],
+        priority=7 if status == 0 else 5,
+    )
+
+
+def failed(
+    clock: Clock,
+    unit: str,
+    inv: str,
+    status: int = 1,
+    *,
+    control: bool = False,
+    command: str = "start",
+) -> bytes:
+    """systemd's lines for a run whose process (``control``: an ``ExecStartPre=`` or other
+    control process, ``command`` naming which) exited with ``status``: exited, failed result,
+    failed job."""
     return (
-        pid1_line(
-            clock,
-            unit,
-            inv,
-            PROCESS_EXIT,
-            f"{unit}: Main process exited, code=exited, status={status}/FAILURE",
-            extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status))],
-            priority=5,
-        )
+        process_exited(clock, unit, inv, status, control=control, command=command)
         + pid1_line(
             clock,
             unit,

@@ -7,6 +7,8 @@ fields that only journald can write.  Anything else is dropped and counted by th
 
 from __future__ import annotations
 
+import sys
+
 from .entry import Entry
 from .export_format import RawEntry
 from .ids import InvocationId
@@ -18,6 +20,12 @@ _PRIORITIES = {str(n).encode(): n for n in range(8)}
 
 def _text(value: bytes | None) -> str:
     return "" if value is None else value.decode("utf-8", "replace")
+
+
+def _stream(value: bytes | None) -> str:
+    """The stream ID as one shared string per stream: a log has a handful of streams, and the
+    cache keeps every entry, so each line holds a reference, not its own 32-character copy."""
+    return "" if value is None else sys.intern(value.decode("ascii", "replace"))
 
 
 def _build(
@@ -39,6 +47,7 @@ def _build(
         else (),
         lifecycle=parse_event(f.get(b"MESSAGE_ID"), f, unit) if lifecycle_source else None,
         cursor=_text(f.get(b"__CURSOR")),
+        stream="" if lifecycle_source else _stream(f.get(b"_STREAM_ID")),
     )
 
 
