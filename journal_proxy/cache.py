@@ -1,109 +1,105 @@
-"""Finished invocations, kept in memory: a finished log never changes, so it is read once.
+"""Finished logs, kept as the bytes that were sent, gzip-compressed once.
 
-A link pasted into a busy channel brings many readers at once; after the first, they cost gatewayd
-nothing.  The cache holds verified, masked entries of finished logs, bounded by what they really
-cost in memory, least recently used first out; the ETag lets browsers revalidate with a ``304``.
+A link pasted into a busy channel, or a deployment status that just turned red, brings many
+readers within seconds; after the first, they cost gatewayd nothing.  What is kept is each
+rendered format that was asked for (the page, text, JSON Lines), compressed with gzip: a typical
+deploy log compresses to 15-25 %, so logs of 100,000 lines fit, and a client that accepts gzip
+gets the kept bytes as they are.  The bound is on those bytes plus a fixed overhead per body, so
+the count is what the memory really holds.  Least recently used first out; a body over a quarter of
+the bound is served but not kept, so one huge log cannot evict everything else.
 
-The byte count is honest: each kept entry is counted by ``sys.getsizeof`` of every object it
-holds (the tuple, its integers and strings), rounded up to CPython's 16-byte allocation unit, plus
-its slot in the tuple of entries.  Before counting, an entry drops what the cache does not need
-(the cursor, used only for the ETag) and shares its identifier and unit strings with the other
-entries of the log, so a log of one-character lines costs about 200 bytes a line, not 600.
+systemd writes a run's closing lines in one go, so a log is admitted as soon as it has finished
+and the grace period for trailing lines has passed.  Its own output can still arrive late (through
+``systemd-journal-upload``, without bound), so an early admission is provisional: the first request
+after :data:`RECHECK_SECONDS` reads the log again, and the new bytes replace the old (same bytes,
+same ETag, so revalidating browsers still get ``304``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .entry import Entry
 from .ids import InvocationId
 from .lifecycle import Status
-from .types import Source
 
-_POINTER = 8
-_ALIGN = 16
-
-
-def _size(obj: object) -> int:
-    return (sys.getsizeof(obj) + _ALIGN - 1) // _ALIGN * _ALIGN
-
-
-def _compact(entry: Entry, strings: dict[str, str]) -> tuple[Entry, int]:
-    """The entry as the cache keeps it, and what it costs (shared strings counted once)."""
-    identifier = strings.setdefault(entry.identifier, entry.identifier)
-    unit = strings.setdefault(entry.unit, entry.unit)
-    kept = entry._replace(identifier=identifier, unit=unit, cursor="")
-    cost = _POINTER + _size(kept) + _size(kept.realtime_usec) + _size(kept.message)
-    for name, value in kept.extra:
-        cost += _size(name) + _size(value) + _size((name, value)) + _POINTER
-    if kept.extra:
-        cost += _size(kept.extra)
-    if kept.lifecycle is not None:
-        cost += 256  # a frozen dataclass with five short strings; only a handful per log
-    return kept, cost
+#: How long after its finish a provisionally admitted log is read once more.
+RECHECK_SECONDS = 60.0
+#: What one kept body costs besides its bytes: the record, its key, the dictionary slot.
+OVERHEAD_BYTES = 512
 
 
 @dataclass(frozen=True, slots=True)
-class CachedLog:
+class CachedBody:
+    """One format of one finished log: gzip bytes, and the ETag of the uncompressed bytes."""
+
     status: Status
-    entries: tuple[Entry, ...]
     etag: str
-    size: int
-    source: Source
+    gzip: bytes
+    recheck_after: float | None  # time.time() after which it is read again; None: final
+
+    @property
+    def size(self) -> int:
+        return len(self.gzip) + OVERHEAD_BYTES
+
+
+Key = tuple[InvocationId, str]
 
 
 class FinishedLogCache:
-    """Bounded by ``max_bytes`` of honestly counted memory; a log over a quarter of it is served
-    but not kept, so one huge log cannot evict everything else."""
-
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
-        #: Readers stop collecting a log for the cache past this many entries: an entry costs at
-        #: least about 200 bytes, so a longer log could not fit in a quarter of the bound anyway.
-        self.max_entries = max_bytes // 4 // 200
-        self._logs: OrderedDict[InvocationId, CachedLog] = OrderedDict()
+        self._bodies: OrderedDict[Key, CachedBody] = OrderedDict()
         self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._logs)
+        return len(self._bodies)
 
     @property
-    def bytes(self) -> int:
+    def held(self) -> int:
+        """Bytes held now, as counted against ``max_bytes``."""
         return self._bytes
 
-    def get(self, invocation_id: InvocationId) -> CachedLog | None:
-        log = self._logs.get(invocation_id)
-        if log is not None:
-            self._logs.move_to_end(invocation_id)
-        return log
+    @property
+    def max_body(self) -> int:
+        return self.max_bytes // 4
+
+    def admits(self, status: Status, grace: float, now: float | None = None) -> bool:
+        """Finished, and the grace period for systemd's trailing lines is over."""
+        finished = status.finished_usec
+        now = time.time() if now is None else now
+        return finished is not None and now - finished / 1e6 >= grace
+
+    def get(self, invocation_id: InvocationId, variant: str) -> CachedBody | None:
+        key = (invocation_id, variant)
+        body = self._bodies.get(key)
+        if body is None:
+            return None
+        if body.recheck_after is not None and time.time() >= body.recheck_after:
+            return None  # read it once more; the new read replaces it
+        self._bodies.move_to_end(key)
+        return body
 
     def put(
-        self, invocation_id: InvocationId, status: Status, entries: list[Entry], source: Source
-    ) -> CachedLog:
-        digest = hashlib.sha256(invocation_id.encode())
-        strings: dict[str, str] = {}
-        kept: list[Entry] = []
-        size = 1024  # the CachedLog, its status and the dictionary slot
-        for e in entries:
-            digest.update(e.cursor.encode())
-            compact, cost = _compact(e, strings)
-            kept.append(compact)
-            size += cost
-        size += sum(_size(s) for s in strings.values())
-        log = CachedLog(status, tuple(kept), f'"{digest.hexdigest()[:20]}"', size, source)
-        if size <= self.max_bytes // 4:
-            self.drop(invocation_id)
-            self._bytes += size
-            self._logs[invocation_id] = log
-            while self._bytes > self.max_bytes:
-                _, evicted = self._logs.popitem(last=False)
-                self._bytes -= evicted.size
-        return log
-
-    def drop(self, invocation_id: InvocationId) -> None:
-        old = self._logs.pop(invocation_id, None)
+        self, invocation_id: InvocationId, variant: str, status: Status, etag: str, gzip: bytes
+    ) -> None:
+        finished = (status.finished_usec or 0) / 1e6
+        recheck = finished + RECHECK_SECONDS
+        body = CachedBody(status, etag, gzip, recheck if time.time() < recheck else None)
+        if body.size > self.max_body:
+            return
+        key = (invocation_id, variant)
+        old = self._bodies.pop(key, None)
         if old is not None:
             self._bytes -= old.size
+        self._bodies[key] = body
+        self._bytes += body.size
+        while self._bytes > self.max_bytes:
+            _, evicted = self._bodies.popitem(last=False)
+            self._bytes -= evicted.size
+
+    def drop(self, invocation_id: InvocationId) -> None:
+        """Forget every format of one log (a revoked link)."""
+        for key in [k for k in self._bodies if k[0] == invocation_id]:
+            self._bytes -= self._bodies.pop(key).size

@@ -1,7 +1,7 @@
-"""Three ways to read an invocation's log, one shape for the web layer to write.
+"""Two ways to read an invocation's log, one shape for the web layer to write.
 
-* :func:`open_cached`: a finished log from the cache (no gatewayd request at all);
-* :func:`open_now`: the log as it is now, streamed from gatewayd, kept in the cache when finished;
+* :func:`open_now`: the log as it is now, streamed from gatewayd (``shared_read`` lets concurrent
+  requests share one; the web layer keeps a finished one's bytes in the cache);
 * :func:`open_follow`: the history a live viewer missed, then the hub's new lines until the end.
 
 Each returns an :class:`OpenedLog` before any byte is sent, so "not found" and "gatewayd down" can
@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from .cache import CachedLog, FinishedLogCache
-from .entry import Entry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
 from .hub import FollowHub, HubRegistry, Subscription
@@ -43,7 +40,6 @@ class OpenedLog:
     status: Status
     source: Source
     items: AsyncGenerator[Item, None]
-    etag: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -57,62 +53,31 @@ def source_of(located: Located, several_upstreams: bool) -> Source:
     return Source(located.host, located.unreachable)
 
 
-def open_cached(cached: CachedLog) -> OpenedLog:
-    return OpenedLog(cached.status, cached.source, _cached_items(cached), etag=cached.etag)
-
-
-async def _cached_items(cached: CachedLog) -> AsyncGenerator[Item, None]:
-    for numbered in enumerate(cached.entries, 1):
-        yield numbered
-    yield Ended(None, cached.status)
-
-
-def _cacheable(status: Status, grace: float) -> bool:
-    """Finished long enough ago that systemd's trailing lines (resources) are in."""
-    finished = status.finished_usec
-    return finished is not None and time.time() * 1e6 - finished > (grace + 60) * 1e6
-
-
 async def open_now(
     clients: Sequence[GatewaydClient],
     query: InvocationQuery,
     masker: Masker,
-    cache: FinishedLogCache,
     timeouts: Timeouts,
 ) -> OpenedLog:
     located = await locate(clients, query, timeouts.upstream_headers)
     source = source_of(located, len(clients) > 1)
-    keep = _cacheable(located.log.status, timeouts.finish_grace)
-    items = _now_items(located, query, masker, cache if keep else None, source)
-    return OpenedLog(located.log.status, source, items)
+    return OpenedLog(located.log.status, source, _now_items(located, query, masker))
 
 
 async def _now_items(
-    located: Located,
-    query: InvocationQuery,
-    masker: Masker,
-    cache: FinishedLogCache | None,
-    source: Source,
+    located: Located, query: InvocationQuery, masker: Masker
 ) -> AsyncGenerator[Item, None]:
     log_ = located.log
     session = masker.session()
-    keep: list[Entry] | None = [] if cache is not None else None
     reason: EndReason | None = None
     async with aclosing(log_):
         try:
             async for line, entry in log_:
-                entry = session.apply(entry)
-                yield line, entry
-                if keep is not None:
-                    keep.append(entry)
-                    if cache is not None and len(keep) > cache.max_entries:
-                        keep = None
+                yield line, session.apply(entry)
         except UpstreamError as exc:
             protocol = isinstance(exc, UpstreamProtocolError)
             reason = EndReason.TRUNCATED if protocol else EndReason.UPSTREAM
             log.warning("stream %s… cut short: %s", query.invocation_id[:8], exc)
-    if cache is not None and keep is not None and reason is None:
-        cache.put(query.invocation_id, log_.status, keep, source)
     yield Ended(reason, log_.status)
 
 

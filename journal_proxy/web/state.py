@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aiohttp import web
 
 from ..assets import Assets
@@ -14,8 +12,8 @@ from ..invocation_log import Counters
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
 from ..metrics import Metrics, Tally
-from ..revocation import RevocationList
 from ..settings import Settings
+from ..shared_read import SharedReads
 
 SETTINGS = web.AppKey("settings", Settings)
 MASKER = web.AppKey("masker", Masker)
@@ -28,6 +26,4 @@ COUNTERS = web.AppKey("counters", Counters)
 STREAMS = web.AppKey("streams", StreamLimiter)
 THROTTLE = web.AppKey("throttle", RefusalThrottle)
 CACHE = web.AppKey("cache", FinishedLogCache)
-REVOCATIONS = web.AppKey("revocations", RevocationList)
-#: Wall-clock time in unix seconds (``time.time``); tests pass their own to move it.
-CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
+READS = web.AppKey("reads", SharedReads)

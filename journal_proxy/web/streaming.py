@@ -1,32 +1,101 @@
-"""The one loop that writes a log, whichever way it was opened and whatever its format.
+"""The one loop that writes a log, whichever way it was opened and whatever its format, and the
+finished-log cache in front of it.
 
 Small renders are batched into large writes; a live item (``Marker.FLUSH``) is sent at once.  A
-reader that goes away ends the loop quietly: its upstream read is closed with the items.
+reader that goes away ends the loop quietly: its upstream read is closed with the items.  When the
+log is finished (``FinishedLogCache.admits``), the bytes written are also gzip-compressed on the
+way and kept; the next reader of that format gets them with ``Content-Encoding: gzip`` when it
+accepts it, else decompressed on the way out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from contextlib import aclosing
 
 from aiohttp import web
 
+from ..cache import CachedBody, FinishedLogCache
+from ..ids import InvocationId
 from ..invocation_log import InvocationQuery
 from ..renderers import Renderer
-from ..streams import OpenedLog, open_cached, open_now
+from ..streams import OpenedLog, open_now
 from ..types import Ended, Marker, StatusChanged
-from .state import CACHE, CLIENTS, MASKER, SETTINGS, TALLY
+from .state import CACHE, CLIENTS, MASKER, READS, SETTINGS, TALLY
 
 FLUSH_BYTES = 64 * 1024
 #: The first screen of a page (or of ``less``) is sent early, before a full batch.
 FIRST_FLUSH_LINES = 200
+#: gzip level for kept bodies: compressed once per log and format, so a good ratio is worth it.
+GZIP_LEVEL = 6
+_GZIP_WBITS = 31  # zlib's way of asking for the gzip container
+VARY = "Accept, Accept-Encoding"
+
+
+def variant_of(renderer: Renderer) -> str:
+    """What, besides the log, decides a renderer's bytes: its class and its starting state.
+
+    Renderers are deterministic: the same starting state and the same items give the same bytes,
+    so this names a cached body exactly (the page's asset URLs, a text renderer's options, ...).
+    """
+    return f"{type(renderer).__name__}:{sorted(vars(renderer).items())!r}"
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """``gzip`` (or ``*``) listed without ``q=0``."""
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
+class _Recorder:
+    """gzip and hash the bytes as they are written, up to the cache's bound for one body."""
+
+    def __init__(self, cache: FinishedLogCache, invocation_id: InvocationId, variant: str) -> None:
+        self._cache = cache
+        self._key = (invocation_id, variant)
+        self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        self._hash = hashlib.sha256()
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.over = False
+
+    def add(self, data: bytes) -> None:
+        if self.over:
+            return
+        self._hash.update(data)
+        packed = self._zip.compress(data)
+        if packed:
+            self._parts.append(packed)
+            self._size += len(packed)
+            if self._size > self._cache.max_body:
+                self.over = True
+                self._parts.clear()
+
+    def keep(self, ended: Ended) -> None:
+        if self.over or ended.reason is not None:
+            return
+        self._parts.append(self._zip.flush())
+        etag = f'"{self._hash.hexdigest()[:24]}"'
+        self._cache.put(*self._key, ended.status, etag, b"".join(self._parts))
 
 
 class _Writer:
     """Batches writes; remembers when the reader has gone, so the loop can stop."""
 
-    def __init__(self, resp: web.StreamResponse, request: web.Request) -> None:
+    def __init__(
+        self, resp: web.StreamResponse, request: web.Request, recorder: _Recorder | None
+    ) -> None:
         self._resp = resp
         self._tally = request.app[TALLY]
+        self._recorder = recorder
         self._parts: list[bytes] = []
         self.pending = 0
         self.gone = False
@@ -42,6 +111,8 @@ class _Writer:
         data = b"".join(self._parts)
         self._parts.clear()
         self.pending = 0
+        if self._recorder is not None:
+            self._recorder.add(data)
         self._tally.bytes_streamed += len(data)
         try:
             await self._resp.write(data)
@@ -57,22 +128,28 @@ class _Writer:
                 self.gone = True
 
 
+def _headers(resp: web.StreamResponse, renderer: Renderer, *, finished: bool) -> None:
+    resp.content_type = renderer.content_type.split(";")[0]
+    resp.charset = "utf-8"
+    resp.headers["Cache-Control"] = "private, max-age=300" if finished else "no-store"
+    resp.headers["Vary"] = VARY
+    resp.headers.update(renderer.headers)
+
+
 async def respond(
-    request: web.Request, renderer: Renderer, opened: OpenedLog
+    request: web.Request,
+    renderer: Renderer,
+    opened: OpenedLog,
+    recorder: _Recorder | None = None,
 ) -> web.StreamResponse:
     """Send ``opened`` as ``renderer``'s format: headers, the start, every item, the end."""
     async with aclosing(opened.items) as items:
         resp = web.StreamResponse()
-        resp.content_type = renderer.content_type.split(";")[0]
-        resp.charset = "utf-8"
-        resp.headers["Cache-Control"] = "private, max-age=300" if opened.finished else "no-store"
-        if opened.etag is not None:
-            resp.headers["ETag"] = opened.etag
-        resp.headers.update(renderer.headers)
+        _headers(resp, renderer, finished=opened.finished)
         await resp.prepare(request)
         if request.method == "HEAD":
             return resp
-        out = _Writer(resp, request)
+        out = _Writer(resp, request, recorder)
         out.add(renderer.start(opened.status, opened.source))
         async for item in items:
             if isinstance(item, tuple):
@@ -85,7 +162,10 @@ async def respond(
                 continue
             elif isinstance(item, Ended):
                 out.add(renderer.end(item.status, item.reason))
-                break
+                await out.close()
+                if recorder is not None and not out.gone:
+                    recorder.keep(item)
+                return resp
             elif item is Marker.KEEPALIVE:
                 out.add(renderer.keepalive())
             await out.flush()
@@ -95,19 +175,63 @@ async def respond(
         return resp
 
 
+async def _send_cached(
+    request: web.Request, renderer: Renderer, cached: CachedBody
+) -> web.StreamResponse:
+    gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    # A strong validator names the bytes on the wire, so the gzip body has an ETag of its own.
+    etag = f'{cached.etag[:-1]}-gz"' if gzip else cached.etag
+    if_none_match = request.headers.get("If-None-Match", "")
+    if if_none_match and (etag in if_none_match or if_none_match.strip() == "*"):
+        return web.Response(
+            status=304,
+            headers={"ETag": etag, "Cache-Control": "private, max-age=300", "Vary": VARY},
+        )
+    resp = web.StreamResponse()
+    _headers(resp, renderer, finished=True)
+    resp.headers["ETag"] = etag
+    if gzip:
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.content_length = len(cached.gzip)
+    await resp.prepare(request)
+    if request.method == "HEAD":
+        return resp
+    tally = request.app[TALLY]
+    try:
+        if gzip:
+            await resp.write(cached.gzip)
+            tally.bytes_streamed += len(cached.gzip)
+        else:
+            unzip = zlib.decompressobj(_GZIP_WBITS)
+            for i in range(0, len(cached.gzip), FLUSH_BYTES // 4):
+                data = unzip.decompress(cached.gzip[i : i + FLUSH_BYTES // 4])
+                tally.bytes_streamed += len(data)
+                await resp.write(data)
+        await resp.write_eof()
+    except ConnectionResetError:
+        pass
+    return resp
+
+
 async def respond_current(
     request: web.Request, renderer: Renderer, query: InvocationQuery
 ) -> web.StreamResponse:
-    """The log as it is now: from the cache when it is there, else read from gatewayd."""
+    """The log as it is now: from the cache when it is there, else read from gatewayd (one read
+    shared by concurrent requests), kept in the cache when it is finished."""
     app = request.app
-    cached = app[CACHE].get(query.invocation_id)
+    cache = app[CACHE]
+    variant = variant_of(renderer)
+    cached = cache.get(query.invocation_id, variant)
     if cached is not None:
-        if request.headers.get("If-None-Match") == cached.etag:
-            return web.Response(
-                status=304, headers={"ETag": cached.etag, "Cache-Control": "private, max-age=300"}
-            )
-        return await respond(request, renderer, open_cached(cached))
-    clients = app[CLIENTS]
+        return await _send_cached(request, renderer, cached)
     settings = app[SETTINGS]
-    opened = await open_now(clients, query, app[MASKER], app[CACHE], settings.timeouts)
-    return await respond(request, renderer, opened)
+    clients, masker = app[CLIENTS], app[MASKER]
+
+    async def opener() -> OpenedLog:
+        return await open_now(clients, query, masker, settings.timeouts)
+
+    opened = await app[READS].open(query.invocation_id, opener)
+    recorder = None
+    if cache.admits(opened.status, settings.timeouts.finish_grace):
+        recorder = _Recorder(cache, query.invocation_id, variant)
+    return await respond(request, renderer, opened, recorder)

@@ -1,0 +1,110 @@
+"""The moments that matter: the burst of clicks right after a run ends, and the second read.
+
+Behaviour, not timing (figures are in bench/): what reaches gatewayd is counted by the relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+from typing import Any
+
+import pytest
+
+from journal_proxy import cache as cache_module
+
+from .conftest import Live, live_proxy, wait_for_log
+from .helpers import eventually
+
+
+async def _finished_run(make_proxy: Any, live: Live, lines: int = 5) -> Any:
+    """A run that finished just now (FAST: finish_grace 0.5 s), once the grace period is over."""
+    proxy = await live_proxy(make_proxy, live)
+    live.start()
+    for i in range(lines):
+        live.line(f"step {i}")
+    live.succeed()
+    await wait_for_log(proxy, live.inv, lines + 3)
+    finished = live.clock.usec / 1e6
+    await eventually(lambda: time.time() > finished + 0.6, what="the grace period over")
+    live.relay.request_lines.clear()
+    return proxy
+
+
+async def test_a_log_that_finished_grace_ago_is_served_from_the_cache(
+    make_proxy: Any, live: Live
+) -> None:
+    proxy = await _finished_run(make_proxy, live)
+    first = await (await proxy.get(f"/logs/{live.inv}.txt")).text()
+    asked = len(live.relay.request_lines)
+    assert asked == 2  # systemd's lines and the unit's lines
+    for _ in range(20):  # the burst
+        assert await (await proxy.get(f"/logs/{live.inv}.txt")).text() == first
+    assert len(live.relay.request_lines) == asked
+
+
+async def test_a_gzip_client_gets_gzip_and_a_plain_client_identical_bytes(
+    make_proxy: Any, live: Live
+) -> None:
+    proxy = await _finished_run(make_proxy, live, lines=300)
+    plain_first = await (await proxy.get(f"/logs/{live.inv}.json")).read()
+    zipped = await proxy.get(
+        f"/logs/{live.inv}.json", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+    )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    packed = await zipped.read()
+    assert len(packed) < len(plain_first) / 3
+    assert gzip.decompress(packed) == plain_first
+    plain = await proxy.get(f"/logs/{live.inv}.json", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert await plain.read() == plain_first
+    # Each representation has its own validator, and both revalidate.
+    for resp in (zipped, plain):
+        again = await proxy.get(
+            f"/logs/{live.inv}.json",
+            headers={
+                "If-None-Match": resp.headers["ETag"],
+                "Accept-Encoding": "gzip" if resp is zipped else "identity",
+            },
+        )
+        assert again.status == 304
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+
+
+async def test_concurrent_requests_for_one_uncached_log_share_one_read(
+    make_proxy: Any, live: Live
+) -> None:
+    proxy = await _finished_run(make_proxy, live, lines=50)
+    paths = [f"/logs/{live.inv}.txt", f"/logs/{live.inv}.json", f"/logs/{live.inv}"] * 4
+    bodies = await asyncio.gather(*[_read(proxy, p) for p in paths])
+    assert all(b"step 49" in body for body in bodies)
+    assert len(live.relay.request_lines) == 2, live.relay.request_lines
+
+
+async def _read(proxy: Any, path: str) -> bytes:
+    resp = await proxy.get(path)
+    assert resp.status == 200
+    body: bytes = await resp.read()
+    return body
+
+
+async def test_an_early_admission_is_read_once_more_and_keeps_its_etag(
+    make_proxy: Any, live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "RECHECK_SECONDS", 1.0)
+    proxy = await _finished_run(make_proxy, live)
+    first = await proxy.get(f"/logs/{live.inv}.txt")
+    await first.read()
+    second = await proxy.get(f"/logs/{live.inv}.txt")
+    etag = second.headers["ETag"]
+    assert len(live.relay.request_lines) == 2
+    finished = live.clock.usec / 1e6
+    await eventually(lambda: time.time() > finished + 1.05, what="the recheck time")
+    await (await proxy.get(f"/logs/{live.inv}.txt")).read()
+    assert len(live.relay.request_lines) == 4  # read once more...
+    after = await proxy.get(f"/logs/{live.inv}.txt")
+    assert after.headers["ETag"] == etag  # ...nothing changed, so browsers still get 304
+    await (await proxy.get(f"/logs/{live.inv}.txt")).read()
+    assert len(live.relay.request_lines) == 4  # and it is final now
