@@ -29,11 +29,16 @@ def test_defaults() -> None:
         ({"unit": ["a.service"], "limits": {"bogus": 1}}, "limits.bogus"),
         ({"unit": ["a.service"], "mask": {"patterns": {"evil": "(a+)+"}}}, "evil"),
         ({"unit": ["a.service"], "surprise": 1}, "surprise"),
+        ({"unit": ["a.service"], "revocation_file": "revoked"}, "revocation_file"),
+        ({"unit": ["a.service"], "require_signed_links": "yes"}, "require_signed_links"),
+        ({"unit": ["a.service"], "require_signed_links": True}, "require_signed_links"),
+        ({"unit": ["a.service"], "link_keys_file": "keys"}, "link_keys_file"),
+        ({"unit": ["a.service"], "link_keys_file": "/nonexistent/keys"}, "link keys"),
     ],
 )
 def test_invalid_settings_name_the_setting(raw: dict[str, object], names: str) -> None:
     with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
-        settings_from_mapping(raw)
+        settings_from_mapping(raw, env={})
 
 
 def test_serve_without_unit_exits_nonzero_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
