@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -15,6 +18,7 @@ from ..invocation_log import Counters, InvocationQuery
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
 from ..metrics import Metrics, Tally
+from ..revocation import RevocationList
 from ..settings import Settings
 from ..shared_read import SharedReads
 from ..types import EndReason
@@ -25,16 +29,23 @@ from .state import (
     ASSETS,
     CACHE,
     CLIENTS,
+    CLOCK,
     COUNTERS,
     HUBS,
     MASKER,
     METRICS,
     READS,
+    REVOCATIONS,
     SETTINGS,
     STREAMS,
     TALLY,
     THROTTLE,
 )
+
+log = logging.getLogger(__name__)
+
+#: How often the revocation list's file is ``stat``-ed: a revoked follower ends within this.
+REVOCATION_CHECK_SECONDS = 0.5
 
 #: After the hubs are told to stop, how long their viewers get to write the closing line.
 _LAST_LINE_SECONDS = 0.05
@@ -54,6 +65,41 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[HUBS].close(EndReason.SHUTDOWN)
     await asyncio.gather(*(c.close() for c in clients))
+
+
+def apply_revocations(app: web.Application) -> int:
+    """Re-read the revocation list if its file changed; end each newly revoked link's live
+    follows (with a last line) and drop its cached log.  Returns how many were newly revoked.
+
+    The file watch calls this twice a second; a ``SIGHUP`` handler may call it too.
+    """
+    added = app[REVOCATIONS].refresh()
+    for invocation_id in added:
+        if HUBS in app:
+            app[HUBS].stop_invocation(invocation_id, EndReason.REVOKED)
+        app[CACHE].drop(invocation_id)
+    return len(added)
+
+
+async def _watch_revocations(app: web.Application) -> AsyncIterator[None]:
+    """``cleanup_ctx``: the revocation file watch, so ``journal-proxy revoke`` needs no restart."""
+    if app[REVOCATIONS].path is None:
+        yield
+        return
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(REVOCATION_CHECK_SECONDS)
+            try:
+                apply_revocations(app)
+            except Exception:  # the watch must outlive any one bad read
+                log.exception("applying the revocation list failed")
+
+    task = asyncio.create_task(watch())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _end_follows(app: web.Application) -> None:
@@ -134,10 +180,13 @@ def _register_upstream_metrics(app: web.Application) -> None:
     )
 
 
-def make_app(settings: Settings) -> web.Application:
-    """Build the application; raises ``ConfigError`` if a masking pattern is unusable."""
+def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.Application:
+    """Build the application; raises ``ConfigError`` if a masking pattern or the revocation
+    list is unusable.  ``clock`` (unix seconds) decides when signed links expire."""
     app = web.Application(middlewares=[map_errors], client_max_size=1024)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[REVOCATIONS] = RevocationList(settings.revocation_file)
     app[MASKER] = Masker.build(
         builtin=settings.mask.builtin,
         patterns=settings.mask.patterns,
@@ -161,6 +210,7 @@ def make_app(settings: Settings) -> web.Application:
     app[READS] = SharedReads()
     _register_metrics(app)
     app.cleanup_ctx.append(_upstreams)
+    app.cleanup_ctx.append(_watch_revocations)
     app.on_shutdown.append(_end_follows)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_route("*", "/logs/{tail:.*}", routes.logs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from ..assets import Assets
@@ -12,6 +14,7 @@ from ..invocation_log import Counters
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
 from ..metrics import Metrics, Tally
+from ..revocation import RevocationList
 from ..settings import Settings
 from ..shared_read import SharedReads
 
@@ -27,3 +30,6 @@ STREAMS = web.AppKey("streams", StreamLimiter)
 THROTTLE = web.AppKey("throttle", RefusalThrottle)
 CACHE = web.AppKey("cache", FinishedLogCache)
 READS = web.AppKey("reads", SharedReads)
+REVOCATIONS = web.AppKey("revocations", RevocationList)
+#: Wall-clock time in unix seconds (``time.time``); tests pass their own to move it.
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
