@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 #: the two are merged in the same order a later, ending request will see (and line numbers agree).
 HOLD_BACK = 0.03
 
+#: Lines a hub keeps so that joining viewers (and SSE reconnects) read their history from memory,
+#: not from gatewayd.  A deploy log is rarely longer; past it, the hub drops what it kept and viewers
+#: read their history from gatewayd again (counted in ``history_overflows``).  At about 300 bytes a
+#: line, a hub holds at most some 6 MB.
+HISTORY_LINES = 20_000
+
 #: What a pump hands the merge loop: an entry, None when its stream ended, or the stream's error.
 Pumped = tuple[Stream, Entry | Exception | None]
 
@@ -109,6 +115,10 @@ class FollowHub:
         #: Live lines are masked here, once for every viewer; the session has seen every line
         #: from the first (the snapshot), so state across lines (a private key) is right.
         self._mask = masker.session()
+        #: Every numbered, masked line so far (``history[n - 1]`` is line n), while within
+        #: :data:`HISTORY_LINES`; None once the log grew past it.
+        self.history: list[NumberedEntry] | None = []
+        self.history_overflowed = False
         self._locate = locator
         #: The gatewayd that has the invocation; known once ``ready`` is set.
         self.client: GatewaydClient | None = None
@@ -175,6 +185,15 @@ class FollowHub:
         self._subs.clear()
         self._on_done(self)
 
+    def _keep(self, numbered: NumberedEntry) -> None:
+        if self.history is None:
+            return
+        if len(self.history) >= HISTORY_LINES:
+            self.history = None
+            self.history_overflowed = True
+            return
+        self.history.append(numbered)
+
     def _publish(self, item: HubItem) -> None:
         for sub in list(self._subs):
             if not sub.publish(item):
@@ -222,7 +241,7 @@ class FollowHub:
         async with aclosing(log_):
             async for line, entry in log_:
                 self.line = line
-                self._mask.apply(entry)  # only to carry the masking state up to the live lines
+                self._keep((line, self._mask.apply(entry)))
                 self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
         last_unit, last_lifecycle = log_.merge.last_cursors
         for sub in self._subs:
@@ -324,7 +343,9 @@ class FollowHub:
             for line, entry in merge.release(now):
                 last_new = now
                 self.line = line
-                self._publish((line, self._mask.apply(entry)))
+                numbered = (line, self._mask.apply(entry))
+                self._keep(numbered)
+                self._publish(numbered)
                 if self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle):
                     self._publish(StatusChanged(self.status))
                     if self.status.finished and finish_deadline is None:
@@ -341,6 +362,8 @@ class HubRegistry:
         self._timeouts = timeouts
         self._limits = limits
         self._masker = masker
+        #: Viewers whose history had to be read from gatewayd (their hub had dropped it).
+        self.history_reads = 0
         self._hubs: dict[InvocationId, FollowHub] = {}
 
     def __len__(self) -> int:
@@ -349,6 +372,11 @@ class HubRegistry:
     @property
     def viewers(self) -> int:
         return sum(h.viewers for h in self._hubs.values())
+
+    @property
+    def history_lines(self) -> int:
+        """Lines held in memory by every hub, for /metrics."""
+        return sum(len(h.history or ()) for h in self._hubs.values())
 
     def get(self, query: InvocationQuery) -> FollowHub:
         hub = self._hubs.get(query.invocation_id)

@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
+from .entry import NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
 from .hub import FollowHub, HubRegistry, Subscription
@@ -104,11 +105,33 @@ async def open_follow(
         sub.close()
         raise
     source = Source(hub.client.upstream.label, hub.unreachable) if several_upstreams else Source()
-    items = _follow_items(hub, sub, query, masker, resume, follow_max)
+    items = _follow_items(hubs, hub, sub, query, masker, resume, follow_max)
     return OpenedLog(sub.status, source, items)
 
 
+async def _history_from_gatewayd(
+    hub: FollowHub, query: InvocationQuery, masker: Masker, resume: int, until: int
+) -> AsyncGenerator[NumberedEntry | Ended, None]:
+    """Lines ``resume + 1`` to ``until``, read again (the hub no longer holds them)."""
+    assert hub.client is not None
+    session = masker.session()  # sees every line from the first, so its state is right
+    try:
+        log_ = await open_log(hub.client, query)
+        async with aclosing(log_):
+            async for line, entry in log_:
+                entry = session.apply(entry)
+                if line > resume:
+                    yield line, entry
+                if line >= until:
+                    break
+    except (UpstreamError, InvocationNotFound) as exc:
+        # Headers are sent: end the stream with a note rather than an error status.
+        log.warning("follow %s… history cut short: %s", query.invocation_id[:8], exc)
+        yield Ended(EndReason.UPSTREAM, hub.status)
+
+
 async def _follow_items(
+    hubs: HubRegistry,
     hub: FollowHub,
     sub: Subscription,
     query: InvocationQuery,
@@ -121,23 +144,19 @@ async def _follow_items(
     try:
         last = resume
         if resume < sub.base_line:
-            assert hub.client is not None
-            session = masker.session()  # sees every line from the first, so its state is right
-            try:
-                log_ = await open_log(hub.client, query)
-                async with aclosing(log_):
-                    async for line, entry in log_:
-                        entry = session.apply(entry)
-                        if line > resume:
-                            yield line, entry
-                            last = line
-                        if line >= sub.base_line:
-                            break
-            except (UpstreamError, InvocationNotFound) as exc:
-                # Headers are sent: end the stream with a note rather than an error status.
-                log.warning("follow %s… history cut short: %s", query.invocation_id[:8], exc)
-                yield Ended(EndReason.UPSTREAM, hub.status)
-                return
+            if hub.history is not None:
+                # From the hub's memory: joining a live run costs gatewayd nothing.
+                for numbered in hub.history[resume : sub.base_line]:
+                    yield numbered
+                last = sub.base_line
+            else:
+                hubs.history_reads += 1
+                past = _history_from_gatewayd(hub, query, masker, resume, sub.base_line)
+                async for earlier in past:
+                    yield earlier
+                    if isinstance(earlier, Ended):
+                        return
+                    last = earlier[0]
         yield Marker.FLUSH
         last = max(last, sub.base_line)
         while True:

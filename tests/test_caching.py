@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import time
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from journal_proxy import cache as cache_module
 
 from .conftest import Live, live_proxy, wait_for_log
-from .helpers import eventually
+from .helpers import eventually, sse_events
 
 
 async def _finished_run(make_proxy: Any, live: Live, lines: int = 5) -> Any:
@@ -108,3 +109,47 @@ async def test_an_early_admission_is_read_once_more_and_keeps_its_etag(
     assert after.headers["ETag"] == etag  # ...nothing changed, so browsers still get 304
     await (await proxy.get(f"/logs/{live.inv}.txt")).read()
     assert len(live.relay.request_lines) == 4  # and it is final now
+
+
+async def test_fifty_viewers_joining_a_live_run_cost_at_most_three_gatewayd_connections(
+    make_proxy: Any, live: Live
+) -> None:
+    """Counted at the TCP level: the hub's first read and its two follows; every joining viewer
+    (and every SSE reconnect) reads its history from the hub's memory."""
+    proxy = await live_proxy(make_proxy, live, limits={"max_streams_per_client": 200})
+    live.start()
+    for i in range(30):
+        live.line(f"before {i}")
+    await wait_for_log(proxy, live.inv, 31)
+    live.relay.connections = 0
+    live.relay.request_lines.clear()
+    viewers = [
+        await proxy.get(f"/logs/{live.inv}", headers={"Accept": "text/event-stream"})
+        for _ in range(50)
+    ]
+    for v in viewers:
+        events = await sse_events(v, 32)  # status + 31 lines of history
+        assert json.loads(events[-1]["data"])["line"] == 31
+    resumed = await proxy.get(
+        f"/logs/{live.inv}", headers={"Accept": "text/event-stream", "Last-Event-ID": "20"}
+    )
+    events = await sse_events(resumed, 12)
+    assert [e.get("id") for e in events[1:]] == [str(n) for n in range(21, 32)]
+    live.line("after")
+    for v in [*viewers, resumed]:
+        [event] = await sse_events(v, 1)
+        assert json.loads(event["data"])["message"] == "after"
+    assert live.relay.connections <= 3, live.relay.connections
+    assert len(live.relay.request_lines) == 4, live.relay.request_lines  # read, read, 2 follows
+    for v in [*viewers, resumed]:
+        v.close()
+
+
+def test_a_cached_body_is_named_by_the_renderers_class_and_options() -> None:
+    from journal_proxy.renderers.jsonl import JsonLinesRenderer
+    from journal_proxy.renderers.text import TextRenderer
+    from journal_proxy.web.streaming import variant_of
+
+    assert variant_of(TextRenderer()) == variant_of(TextRenderer())
+    assert variant_of(JsonLinesRenderer()) == variant_of(JsonLinesRenderer())
+    assert variant_of(TextRenderer()) != variant_of(JsonLinesRenderer())

@@ -34,12 +34,18 @@ VARY = "Accept, Accept-Encoding"
 
 
 def variant_of(renderer: Renderer) -> str:
-    """What, besides the log, decides a renderer's bytes: its class and its starting state.
+    """What, besides the log, decides a renderer's bytes: its class and its options.
 
-    Renderers are deterministic: the same starting state and the same items give the same bytes,
-    so this names a cached body exactly (the page's asset URLs, a text renderer's options, ...).
+    Renderers are deterministic: the same options and the same items give the same bytes, so this
+    names a cached body exactly.  Options are the renderer's plain attributes (the page's asset
+    URLs, a text renderer's ``color``); helper objects it starts with (a fresh tracker, say) are
+    the same for every new renderer, so only their type is named.
     """
-    return f"{type(renderer).__name__}:{sorted(vars(renderer).items())!r}"
+    parts = [type(renderer).__name__]
+    for name, value in sorted(vars(renderer).items()):
+        plain = value is None or isinstance(value, str | int | float | bool)
+        parts.append(f"{name}={value!r}" if plain else f"{name}:{type(value).__name__}")
+    return ";".join(parts)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
