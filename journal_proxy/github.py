@@ -226,7 +226,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     except NotifyError as exc:
         print(f"journal-proxy notify-github: {exc}", file=sys.stderr)
         return 1
+    # The output lands in the deploy's own journal (and so on its log page): never the signature.
+    url, signed, _ = request.body["log_url"].partition("?")
     print(
-        f"posted {request.body['state']} for deployment status {result.get('id', '?')}: {request.body['log_url']}"
+        f"posted {request.body['state']} for deployment status {result.get('id', '?')}: {url}"
+        + (" (signed link)" if signed else "")
     )
     return 0

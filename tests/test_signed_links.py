@@ -266,6 +266,7 @@ async def test_notify_github_expires_posts_a_link_the_proxy_accepts_until_it_exp
     result = _run(github, args, env, tmp_path)
     assert result.returncode == 0, result.stderr
     url = urlsplit(github.requests[0]["body"]["log_url"])
+    assert "sig=" not in result.stdout + result.stderr  # its output lands in the deploy's log
     assert url.path == f"/logs/{corpus.ok}" and url.query.startswith("exp=")
     clock = Clock()
     proxy = await _proxy(aiohttp_client, relay, _keys_file(tmp_path, NEW_KEY), clock)
