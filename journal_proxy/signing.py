@@ -83,6 +83,17 @@ def check(
     return (LinkCheck.VALID if now < exp else LinkCheck.EXPIRED), exp
 
 
+def link_query(exps: Sequence[str], sigs: Sequence[str]) -> str:
+    """``?exp=...&sig=...`` to carry a request's signature on to the page's own links (Raw,
+    Download, the live stream), or "" when the request has none of the right shape.  Only the
+    two checked shapes are echoed, so nothing else from the query reaches the page."""
+    if len(exps) != 1 or len(sigs) != 1:
+        return ""
+    if not _EXP_RE.fullmatch(exps[0]) or not _SIG_RE.fullmatch(sigs[0]):
+        return ""
+    return f"?exp={exps[0]}&sig={sigs[0]}"
+
+
 def parse_duration(text: str) -> int:
     """``90s``, ``45m``, ``12h``, ``30d``, ``2w`` in seconds; a unit is required."""
     m = _DURATION_RE.fullmatch(text.strip())

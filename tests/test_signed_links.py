@@ -21,7 +21,15 @@ from journal_proxy.errors import ConfigError
 from journal_proxy.logs import AccessLogger
 from journal_proxy.server import server_options
 from journal_proxy.settings import settings_from_mapping
-from journal_proxy.signing import LinkCheck, check, load_keys, mac, parse_duration, signed_query
+from journal_proxy.signing import (
+    LinkCheck,
+    check,
+    link_query,
+    load_keys,
+    mac,
+    parse_duration,
+    signed_query,
+)
 from journal_proxy.web import make_app
 
 from .conftest import UNIT, Corpus, CountingRelay
@@ -124,6 +132,14 @@ def test_signature_is_bound_to_the_invocation_and_not_malleable() -> None:
     twin = sig[:-1] + alphabet[last ^ 1]
     assert check(keys, INV, [str(exp)], [twin], 0)[0] is LinkCheck.INVALID
     assert check(keys, INV, [], [], 0)[0] is LinkCheck.UNSIGNED
+
+
+def test_link_query_echoes_only_a_well_formed_signature() -> None:
+    sig = mac(NEW_KEY.encode(), INV, 2_000_000_000)
+    assert link_query(["2000000000"], [sig]) == f"?exp=2000000000&sig={sig}"
+    assert link_query(["2000000000"], ['"><script>']) == ""
+    assert link_query(["2000000000", "1"], [sig]) == ""
+    assert link_query([], []) == ""
 
 
 def test_durations() -> None:
