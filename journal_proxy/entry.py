@@ -19,8 +19,8 @@ class Entry(NamedTuple):
     ``stream`` is internal too: the trusted ``_STREAM_ID`` of the stdout stream that wrote the line
     ("" for systemd's own lines and for lines logged without a stream).  Every command systemd
     starts for the unit (``ExecStartPre=``, ``ExecStart=``, ...) gets its own stream, so a change
-    of stream is where a new step begins (:mod:`journal_proxy.steps`).  It is interned, so the
-    lines of one stream share one string, and no renderer ever writes it.
+    of stream is where a new step begins (:mod:`journal_proxy.steps`).  The lines of one stream
+    share one string (``verify``), and no renderer ever writes it.
     """
 
     realtime_usec: int
