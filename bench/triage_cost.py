@@ -145,7 +145,7 @@ def main() -> None:
         for line, e in enumerate(masked, 1):
             json.dumps(entry_object(line, e))
 
-    def triage(with_patterns: bool) -> Callable[[], object]:
+    def triage(with_patterns: bool) -> Callable[[], Triage]:
         def run() -> Triage:
             t = Triage(matchers) if with_patterns else Triage()
             for line, e in enumerate(masked, 1):
