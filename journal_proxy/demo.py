@@ -689,12 +689,13 @@ async def run_demo(listen: str) -> None:
         settings = settings_from_mapping(
             {"unit": [UNIT], "upstream": gatewayd.url, "listen": listen}
         )
-        await _serve(settings, gatewayd.url, demo, live, stop)
+        await _serve(settings, listen, gatewayd.url, demo, live, stop)
     print("demo stopped: gatewayd and journal-remote ended, demo journal removed", flush=True)
 
 
 async def _serve(
     settings: Settings,
+    listen: str,
     gatewayd_url: str,
     demo: DemoJournal,
     live: lj.LiveJournal,
@@ -713,7 +714,7 @@ async def _serve(
         if server.done() and server.exception() is not None:
             exc = server.exception()
             if isinstance(exc, OSError):
-                raise ConfigError(f"demo: cannot listen on {base}: {exc}") from exc
+                raise ConfigError(f"demo: --listen {listen}: {exc}") from exc
             server.result()
     finally:
         for task in (ready, stopped, writer, server):

@@ -92,7 +92,8 @@ class DemoProcess:
                     frontier.append(pid)
         return found
 
-    def stop(self, sig: signal.Signals, within: float = 8.0) -> int:
+    def stop(self, sig: signal.Signals, within: float = 5.0) -> int:
+        """Send ``sig``; the exit status, once the demo has ended ``within`` seconds."""
         self.proc.send_signal(sig)
         return self.proc.wait(timeout=within)
 
