@@ -42,13 +42,12 @@ log = logging.getLogger(__name__)
 
 UNIT = "deploy-website.service"
 #: SGR sequences, as the tools in a real deploy print them.
-BOLD, DIM, RED, GREEN, YELLOW, BLUE, CYAN, X = (
+BOLD, DIM, RED, GREEN, YELLOW, CYAN, X = (
     "\x1b[1m",
     "\x1b[2m",
     "\x1b[31m",
     "\x1b[32m",
     "\x1b[33m",
-    "\x1b[1;34m",
     "\x1b[36m",
     "\x1b[0m",
 )
@@ -76,6 +75,7 @@ class _Run:
     clock: lj.Clock = field(init=False)
     identifier: str = "deploy.sh"
     pid: int = 0
+    stream_id: str = lj.DEFAULT_STREAM
     out: bytearray = field(default_factory=bytearray)
 
     def __post_init__(self) -> None:
@@ -89,9 +89,10 @@ class _Run:
         self.clock.usec += int(seconds * 1e6)
 
     def process(self, identifier: str, pid: int, *, after: float = 0.05) -> None:
-        """A new ``Exec*=`` process: its own identifier and pid, as systemd starts each step."""
+        """A new ``Exec*=`` process: its own identifier, pid and stdout stream, as systemd
+        starts each command (the proxy's triage tells steps apart by the stream)."""
         self.wait(after)
-        self.identifier, self.pid = identifier, pid
+        self.identifier, self.pid, self.stream_id = identifier, pid, lj.new_stream_id()
 
     def line(self, message: str, priority: int = 6, *, after: float = 0.0) -> None:
         """One line of the current process's output, ``after`` seconds after the previous."""
@@ -113,6 +114,7 @@ class _Run:
             identifier=self.identifier,
             pid=self.pid,
             realtime=realtime,
+            stream_id=self.stream_id,
         )
 
     def spread(self, lines: Sequence[Line], seconds: float) -> None:
@@ -231,7 +233,9 @@ def _pages(rng: random.Random, count: int) -> list[str]:
 
 
 def _header(text: str) -> str:
-    return f"{BLUE}==>{X} {BOLD}{text}{X}"
+    """A phase of deploy.sh, marked as CI scripts mark them (GitHub Actions' ``::group::``), so
+    the proxy's triage shows the phases as groups."""
+    return f"::group::{text}"
 
 
 def _pre(run: _Run) -> None:
