@@ -1,8 +1,12 @@
 """The log page, streamed: the header first, then the lines as they arrive.
 
 Every piece of log text goes through :func:`html.escape`; ANSI colours become classes from a fixed
-vocabulary (no inline ``style``, which the Content-Security-Policy forbids anyway).  The page works
-without JavaScript; ``app.js`` adds live lines, search, anchors and the time-zone switch.
+vocabulary (no inline ``style``, which the Content-Security-Policy forbids anyway: 256-colour and
+24-bit colours are classes too, see :func:`journal_proxy.ansi.nearest_palette_index`).  An
+http(s) URL in a message becomes ``<a href>`` with ``rel="noopener noreferrer nofollow"``; its
+``href`` is the escaped URL text itself, which :data:`journal_proxy.ansi.URL_RE` only matches
+when it starts with ``http://`` or ``https://``, so no other scheme can become a link.  The page
+works without JavaScript; ``app.js`` adds live lines, search, anchors and the view switches.
 
 Big logs: the first :data:`CHUNK_LINES` lines are ordinary elements, so the first screen shows at
 once.  Every later block of lines is written inside ``<noscript class="chunk">``.  Without
@@ -17,8 +21,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from html import escape
+from types import MappingProxyType
 
-from ..ansi import sanitize, to_spans
+from ..ansi import resolve_redraws, sanitize, strip_sgr, to_parts
 from ..entry import Entry
 from ..lifecycle import Status
 from ..types import EndReason, Source
@@ -28,6 +33,9 @@ from . import END_REASONS, iso_time
 CHUNK_LINES = 500
 _FIRST_TO_LAZY = '</div>\n<noscript class="chunk">\n'
 _LAZY_TO_LAZY = '</noscript>\n<noscript class="chunk">\n'
+#: A link's ``rel``: the target learns nothing of the page (the URL is the capability).
+LINK_REL = "noopener noreferrer nofollow"
+_NO_ICONS: Mapping[str, str] = MappingProxyType({})
 
 
 def _badge(status: Status) -> str:
@@ -42,16 +50,27 @@ def _duration(status: Status) -> str:
     return f"{int(minutes)}m {seconds:04.1f}s" if minutes else f"{seconds:.1f}s"
 
 
+def _part_html(classes: str, text: str, href: str | None) -> str:
+    if href is not None:
+        # One fixed shape, which app.js's block reader matches exactly (PART_RE).
+        return f'<a class="{classes}" href="{escape(href)}" rel="{LINK_REL}">{escape(text)}</a>'
+    if classes:
+        return f'<span class="{classes}">{escape(text)}</span>'
+    return escape(text)
+
+
 def _message_html(message: str) -> str:
-    return "".join(
-        f'<span class="{classes}">{escape(text)}</span>' if classes else escape(text)
-        for classes, text in to_spans(message)
-    )
+    return "".join(_part_html(c, t, h) for c, t, h in to_parts(message))
+
+
+def _plain_identifier(identifier: str) -> str:
+    """An identifier as a label: no colours, no redraws (it is drawn by the stylesheet)."""
+    return strip_sgr(resolve_redraws(sanitize(identifier)))
 
 
 @functools.lru_cache(maxsize=256)
 def _short_identifier_html(identifier: str) -> str:
-    return escape(sanitize(identifier))
+    return escape(_plain_identifier(identifier))
 
 
 def _identifier_html(identifier: str) -> str:
@@ -59,7 +78,7 @@ def _identifier_html(identifier: str) -> str:
     remembered; a long one (log text, so possibly huge) is escaped every time, never kept."""
     if len(identifier) <= 64:
         return _short_identifier_html(identifier)
-    return escape(sanitize(identifier))
+    return escape(_plain_identifier(identifier))
 
 
 class HtmlRenderer:
@@ -67,9 +86,19 @@ class HtmlRenderer:
     headers: Mapping[str, str] = {}
     resumes = False
 
-    def __init__(self, invocation_id: str, css_url: str, js_url: str, icon_url: str) -> None:
+    def __init__(
+        self,
+        invocation_id: str,
+        css_url: str,
+        js_url: str,
+        icon_url: str,
+        state_icons: Mapping[str, str] = _NO_ICONS,
+    ) -> None:
+        """``state_icons``: favicon URLs by final state (``succeeded``, ``failed``), which app.js
+        switches to when a live run ends, so a background tab shows the outcome."""
         self._id = invocation_id
         self._icon = icon_url
+        self._state_icons = state_icons
         self._css = css_url
         self._js = js_url
         self._lines = 0
@@ -79,6 +108,9 @@ class HtmlRenderer:
         started = iso_time(status.started_usec) or ""
         state = escape(status.state)
         raw = f"{self._id}.txt"
+        icons = "".join(
+            f' data-{escape(state)}="{escape(url)}"' for state, url in self._state_icons.items()
+        )
         return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -87,7 +119,7 @@ class HtmlRenderer:
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>{unit} · {_badge(status)}</title>
-<link rel="icon" href="{self._icon}" type="image/svg+xml">
+<link id="icon" rel="icon" href="{self._icon}" type="image/svg+xml"{icons}>
 <link rel="stylesheet" href="{self._css}">
 <script src="{self._js}" defer></script>
 </head>
@@ -100,7 +132,7 @@ class HtmlRenderer:
 </div>
 <dl class="meta">
 <div><dt>Started</dt><dd><time id="started" datetime="{started}">{started.replace("T", " ")[:19]}</time></dd></div>
-<div><dt>Duration</dt><dd id="duration">{_duration(status)}</dd></div>
+<div><dt>Duration</dt><dd id="duration" aria-live="off">{_duration(status)}</dd></div>
 <div><dt>Invocation</dt><dd><code>{self._id}</code></dd></div>
 {f"<div><dt>Host</dt><dd>{escape(source.host)}</dd></div>" if source.host else ""}
 </dl>
@@ -110,7 +142,9 @@ class HtmlRenderer:
 <span id="matches" aria-live="polite"></span>
 <label class="check"><input id="filter" type="checkbox"> Only matches</label>
 <button id="wrap" type="button" aria-pressed="true">Wrap</button>
+<button id="times" type="button" title="Timestamps: clock time, time since the start, or none">Time</button>
 <button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
+<button id="range" type="button" aria-pressed="false" title="Tap a first and a last line number to link to a range">Range</button>
 <button id="copy" class="copy" type="button" disabled>Copy link to line</button>
 <a href="{raw}">Raw</a>
 <a href="{raw}" download="{raw}">Download</a>
@@ -147,7 +181,7 @@ class HtmlRenderer:
         empty = '<p class="note">No lines yet.</p>' if self._lines == 0 else ""
         close = "</noscript>" if self._lines > CHUNK_LINES else "</div>"
         return (
-            f'{close}\n{empty}{note}</main>\n<footer><span id="live" aria-live="polite"></span></footer>'
+            f'{close}\n{empty}{note}</main>\n<button id="newlines" class="newlines" type="button" hidden></button>\n<footer><span id="live" aria-live="polite"></span></footer>'
             "\n</body>\n</html>\n"
         ).encode()
 

@@ -12,6 +12,13 @@ each of its line breaks is followed by the continuation marker.  Line breaks are
 Unicode line and paragraph separators (U+2028, U+2029, which ``str.splitlines`` and some viewers
 break on); every other control character is already gone (:func:`~journal_proxy.ansi.sanitize`).
 An identifier is a label and always stays on its line: its line breaks become spaces.
+
+Plain by default, because people ``grep`` this (``curl URL.txt | grep 'error: tests failed'``
+must match a line that the script coloured): colour codes are removed.  A terminal user asks for
+them with ``?color`` (:func:`journal_proxy.web.formats.wants_color`).  Either way a line that
+redraws itself with carriage returns is written as its final state
+(:func:`~journal_proxy.ansi.resolve_redraws`): a raw CR would send the reader's cursor back over
+our timestamp, and ``grep`` would see every intermediate state.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..ansi import sanitize
+from ..ansi import resolve_redraws, sanitize, strip_sgr
 from ..entry import Entry
 from ..lifecycle import Status
 from ..types import EndReason, Source
@@ -44,15 +51,22 @@ class TextRenderer:
     headers: Mapping[str, str] = {}
     resumes = False
 
+    def __init__(self, *, color: bool = False) -> None:
+        self._color = color
+
+    def _shown(self, text: str) -> str:
+        text = resolve_redraws(sanitize(text))
+        return text if self._color else strip_sgr(text)
+
     def start(self, status: Status, source: Source) -> bytes:
         where = source.describe()
         return f"# {_summary(status)}{'; ' + where if where else ''}\n".encode()
 
     def entry(self, line: int, entry: Entry) -> bytes:
-        identifier = sanitize(entry.identifier)
+        identifier = self._shown(entry.identifier)
         if "\n" in identifier or "\u2028" in identifier or "\u2029" in identifier:
             identifier = _BREAK.sub(" ", identifier)
-        message = sanitize(entry.message)
+        message = self._shown(entry.message)
         if "\n" in message or "\u2028" in message or "\u2029" in message:
             message = _BREAK.sub(CONTINUATION, message)
         return f"{iso_time(entry.realtime_usec)} {identifier}: {message}\n".encode()

@@ -10,6 +10,11 @@
   let chunk = log.querySelector(".chunk:last-of-type");
   let chunkLines = 0;
   let localTime = localStorage.getItem("jp-tz") === "local";
+  // Timestamps: "clock" (as the server writes them), "relative" (+1:02.345 since the start), "off".
+  const TIME_MODES = ["clock", "relative", "off"];
+  let timeMode = TIME_MODES.indexOf(localStorage.getItem("jp-times")) >= 0 ? localStorage.getItem("jp-times") : "clock";
+  const startedEl = document.getElementById("started");
+  const startMs = startedEl && startedEl.dateTime ? Date.parse(startedEl.dateTime) : NaN;
 
   function lines() { return log.getElementsByClassName("l"); }
   function lineNo(el) { return parseInt(el.id.slice(1), 10); }
@@ -21,7 +26,7 @@
   // screen, by a reader for exactly the markup the server writes: it creates only div and span
   // elements, sets text with textContent, and shows anything it does not recognise as text.
   const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])( sys)?" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)">([\s\S]*)$/;
-  const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|([^<]+)/g;
+  const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|<a class="([a-z0-9 ]*)" href="([^"<>]*)" rel="noopener noreferrer nofollow">([^<]*)<\/a>|([^<]+)/g;
   const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
   const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", "#x27": "'" };
   const LINE_START = '<div id="L';
@@ -42,20 +47,81 @@
     div.dataset.n = m[1];
     div.dataset.t = unescapeText(m[4]);
     div.dataset.h = unescapeText(m[5]);
-    if (localTime) setLineTime(div);
+    if (localTime || timeMode !== "clock") setLineTime(div);
     PART_RE.lastIndex = 0;
     let part;
     while ((part = PART_RE.exec(m[6])) !== null) {
-      if (part[3] !== undefined) {
-        div.appendChild(document.createTextNode(unescapeText(part[3])));
-      } else {
-        const span = document.createElement("span");
-        span.className = part[1];
-        span.textContent = unescapeText(part[2]);
-        div.appendChild(span);
-      }
+      if (part[6] !== undefined) div.appendChild(document.createTextNode(unescapeText(part[6])));
+      else if (part[4] !== undefined) div.appendChild(textPart(part[3], unescapeText(part[5]), unescapeText(part[4])));
+      else div.appendChild(textPart(part[1], unescapeText(part[2]), null));
     }
     return div;
+  }
+
+  // ---- text with colours and links, from DOM calls only ----------------------------------
+  // A link is made only for an http: or https: URL (checked again here, whatever the server
+  // sent); its text is set with textContent.  URL_RE and the trimming are the server's
+  // (journal_proxy/ansi.py), for lines that arrive live.
+  const URL_RE = /[hH][tT][tT][pP][sS]?:\/\/[A-Za-z0-9\[][^\s<>"'`]*/g;
+  const URL_TRAILING = ".,;:!?)]}*";
+  const LINK_REL = "noopener noreferrer nofollow";
+  function safeHref(href) {
+    if (typeof href !== "string" || href.length > 2048 || !/^https?:\/\//i.test(href)) return null;
+    try {
+      const u = new URL(href);
+      return u.protocol === "http:" || u.protocol === "https:" ? href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  function textPart(cls, text, href) {
+    const safe = href == null ? null : safeHref(href);
+    if (!safe && !(cls && CLASS_OK.test(cls))) return document.createTextNode(text);
+    const el = document.createElement(safe ? "a" : "span");
+    if (cls && CLASS_OK.test(cls)) el.className = cls;
+    if (safe) { el.href = safe; el.rel = LINK_REL; }
+    el.textContent = text;
+    return el;
+  }
+  function trimUrl(url) {
+    while (url && URL_TRAILING.indexOf(url[url.length - 1]) >= 0) {
+      if (url[url.length - 1] === ")" && url.split("(").length >= url.split(")").length) break;
+      url = url.slice(0, -1);
+    }
+    return url;
+  }
+  function findUrls(text) {
+    const found = [];
+    if (text.indexOf("://") < 0) return found;
+    URL_RE.lastIndex = 0;
+    let m;
+    while ((m = URL_RE.exec(text)) !== null) {
+      const url = trimUrl(m[0]);
+      if (url.length <= 2048 && !url.endsWith("://")) found.push([m.index, m.index + url.length]);
+    }
+    return found;
+  }
+  // [[classes, text]] runs -> the same runs cut at URL boundaries, with each link's target.
+  function withLinks(spans) {
+    const plain = spans.map((s) => s[1]).join("");
+    const urls = findUrls(plain);
+    if (!urls.length) return spans.map((s) => [s[0], s[1], null]);
+    const out = [];
+    let pos = 0;
+    for (const [cls, run] of spans) {
+      const start = pos, end = pos + run.length;
+      pos = end;
+      let cut = start;
+      for (const [a, b] of urls) {
+        if (b <= cut || a >= end) continue;
+        if (a > cut) out.push([cls, plain.slice(cut, a), null]);
+        const stop = Math.min(b, end);
+        out.push([cls, plain.slice(Math.max(a, cut), stop), plain.slice(a, b)]);
+        cut = stop;
+      }
+      if (cut < end) out.push([cls, plain.slice(cut, end), null]);
+    }
+    return out;
   }
   function build(block) {
     const src = pending.get(block);
@@ -117,19 +183,40 @@
   // ---- time zone -------------------------------------------------------------------------
   const pad = (n, w) => String(n).padStart(w || 2, "0");
   function formatTime(iso) {
+    if (timeMode === "off") return "";
     const d = new Date(iso);
     if (isNaN(d)) return "";
     const ms = pad(d.getMilliseconds(), 3);
+    if (timeMode === "relative") return relative(d.getTime());
     if (!localTime) return iso.slice(11, 23);
     return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + ms;
+  }
+  function firstTime() {
+    if (!isNaN(startMs)) return startMs;
+    const first = lines()[0];
+    return first ? Date.parse(first.dataset.t) : NaN;
+  }
+  // "+1:02.345" (or "+1:02:03.456" past an hour) after the start of the run.
+  function relative(ms) {
+    const t0 = firstTime();
+    if (isNaN(t0)) return "";
+    let d = Math.max(0, ms - t0);
+    const h = Math.floor(d / 3600000); d -= h * 3600000;
+    const m = Math.floor(d / 60000); d -= m * 60000;
+    const sec = Math.floor(d / 1000);
+    return "+" + (h ? h + ":" + pad(m) : String(m)) + ":" + pad(sec) + "." + pad(Math.floor(d - sec * 1000), 3);
   }
   function setLineTime(el) {
     const h = el.dataset.h || "";
     el.dataset.h = formatTime(el.dataset.t || "") + h.slice(h.indexOf(" "));
   }
   function applyTimeZone(relabelLines) {
-    // The server writes UTC; rewriting 100,000 lines is only worth it when the zone changes.
+    // The server writes UTC; rewriting 100,000 lines is only worth it when the view changes.
     if (relabelLines) for (const el of lines()) setLineTime(el);
+    body.classList.toggle("times-off", timeMode === "off");
+    const times = document.getElementById("times");
+    times.textContent = { clock: "Time", relative: "+Time", off: "No time" }[timeMode];
+    times.setAttribute("aria-label", "Timestamps: " + { clock: "clock time", relative: "since the start", off: "hidden" }[timeMode]);
     const tz = document.getElementById("tz");
     tz.textContent = localTime ? "Local" : "UTC";
     tz.setAttribute("aria-pressed", String(localTime));
@@ -144,12 +231,23 @@
     localStorage.setItem("jp-tz", localTime ? "local" : "utc");
     applyTimeZone(true);
   });
+  document.getElementById("times").addEventListener("click", function () {
+    timeMode = TIME_MODES[(TIME_MODES.indexOf(timeMode) + 1) % TIME_MODES.length];
+    localStorage.setItem("jp-times", timeMode);
+    applyTimeZone(true);
+  });
 
   // ---- wrap ----------------------------------------------------------------------------
   const wrapBtn = document.getElementById("wrap");
+  function setWrap(wrap) {
+    body.classList.toggle("nowrap", !wrap);
+    wrapBtn.setAttribute("aria-pressed", String(wrap));
+  }
+  setWrap(localStorage.getItem("jp-wrap") !== "off");
   wrapBtn.addEventListener("click", function () {
-    const nowrap = body.classList.toggle("nowrap");
-    wrapBtn.setAttribute("aria-pressed", String(!nowrap));
+    const wrap = body.classList.contains("nowrap");
+    localStorage.setItem("jp-wrap", wrap ? "on" : "off");
+    setWrap(wrap);
   });
 
   // ---- anchors: #L42 and #L10-L20 ---------------------------------------------------------
@@ -191,17 +289,33 @@
   // selects the line (shift-click: a range) and puts it in the URL.
   let anchorLine = null;
   function selectLine(n, extend) {
-    const hash = extend && anchorLine ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
-    if (!extend) anchorLine = n;
+    const ranged = extend && anchorLine;
+    const hash = ranged ? "#L" + Math.min(anchorLine, n) + "-L" + Math.max(anchorLine, n) : "#L" + n;
+    if (!ranged) anchorLine = n;
     history.replaceState(null, "", hash);
     highlight(false);
+    return ranged;
   }
+  // Without a Shift key (a phone): "Range" makes the next tap on a line number the other end of
+  // the range, from the line already selected (or from the first line tapped after it).
+  const rangeBtn = document.getElementById("range");
+  let rangeMode = false;
+  function setRangeMode(on) {
+    rangeMode = on;
+    rangeBtn.setAttribute("aria-pressed", String(on));
+    if (on) {
+      const sel = parseHash();
+      anchorLine = sel && sel[0] === sel[1] ? sel[0] : null;
+    }
+  }
+  rangeBtn.addEventListener("click", () => setRangeMode(!rangeMode));
   log.addEventListener("click", function (ev) {
+    if (ev.target.closest("a")) return;  // a link in the log is followed, not a line selection
     const line = ev.target.closest(".l");
     if (!line) return;
     const gutter = parseFloat(getComputedStyle(line, "::before").width) || 60;
     if (ev.clientX - line.getBoundingClientRect().left > gutter + 4) return;
-    selectLine(lineNo(line), ev.shiftKey);
+    if (selectLine(lineNo(line), ev.shiftKey || rangeMode) && rangeMode) setRangeMode(false);
   });
 
   // ---- keyboard: the log is one tab stop; arrows move a line cursor, Enter links to it ----
@@ -281,8 +395,59 @@
   search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
   filter.addEventListener("change", runSearch);
 
+  // ---- following the tail -----------------------------------------------------------------
+  // A running log opens at its last line and keeps the newest line on screen, like `tail -f`.
+  // Scrolling up pauses that; new lines then only count up in the "N new lines" button, which
+  // (like the End key, or scrolling back to the bottom) resumes following.
+  const running = body.dataset.state === "running";
+  const newBtn = document.getElementById("newlines");
+  let following = running && !parseHash();
+  let unseen = 0;
+  let lastY = window.scrollY;
+  const root = document.documentElement;
+  function atBottom() { return window.innerHeight + window.scrollY >= root.scrollHeight - 24; }
+  function buildTail() {
+    // The last block must have its real height before the page can be scrolled to its end.
+    const blocks = log.getElementsByClassName("chunk");
+    if (blocks.length) build(blocks[blocks.length - 1]);
+  }
+  function toBottom() {
+    buildTail();
+    window.scrollTo(window.scrollX, root.scrollHeight);
+    lastY = window.scrollY;
+  }
+  function showUnseen() {
+    newBtn.hidden = unseen === 0;
+    newBtn.textContent = "↓ " + unseen + (unseen === 1 ? " new line" : " new lines");
+  }
+  function resume() {
+    following = true;
+    unseen = 0;
+    showUnseen();
+    toBottom();
+  }
+  newBtn.addEventListener("click", resume);
+  window.addEventListener("scroll", function () {
+    const y = window.scrollY;
+    if (atBottom()) {
+      if (!following && (running || unseen)) { following = true; unseen = 0; showUnseen(); }
+    } else if (y < lastY - 1) {
+      following = false;
+    }
+    lastY = y;
+  }, { passive: true });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "End" || ev.ctrlKey || ev.altKey || ev.metaKey) return;
+    const t = ev.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    ev.preventDefault();
+    resume();
+  });
+  // Blocks built near the screen, fonts and window size change the page's height: stay at
+  // the bottom while following.
+  new ResizeObserver(function () { if (following) toBottom(); }).observe(log);
+
   // ---- live lines (fetch + SSE parsing, so Last-Event-ID is sent from the start) -----------
-  function atBottom() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 40; }
   function makeLine(e) {
     const div = document.createElement("div");
     const prio = Number.isInteger(e.priority) && e.priority >= 0 && e.priority <= 7 ? e.priority : 6;
@@ -291,19 +456,14 @@
     div.dataset.n = String(e.line);
     div.dataset.t = String(e.time);
     div.dataset.h = formatTime(String(e.time)) + " " + String(e.identifier);
-    for (const [cls, text] of e.spans || [["", e.message]]) {
-      if (cls && CLASS_OK.test(cls)) {
-        const s = document.createElement("span");
-        s.className = cls; s.textContent = text; div.appendChild(s);
-      } else {
-        div.appendChild(document.createTextNode(text));
-      }
-    }
+    const spans = Array.isArray(e.spans) ? e.spans : [["", String(e.message)]];
+    const runs = [];
+    for (const sp of spans) if (Array.isArray(sp) && typeof sp[1] === "string") runs.push([typeof sp[0] === "string" ? sp[0] : "", sp[1]]);
+    for (const [cls, text, href] of withLinks(runs)) div.appendChild(textPart(cls, text, href));
     return div;
   }
   function appendEntry(e) {
     if (!Number.isInteger(e.line) || e.line <= lastLine) return;  // never a duplicate
-    const follow = atBottom();
     if (!chunk || chunkLines >= 500 || chunk.classList.contains("lazy")) {
       chunk = document.createElement("div"); chunk.className = "chunk"; log.appendChild(chunk); chunkLines = 0;
     }
@@ -314,40 +474,95 @@
     const q = search.value.trim().toLowerCase();
     if (q && matchLine(el, q)) matches.textContent = log.getElementsByClassName("hit").length + " matches";
     for (const note of log.querySelectorAll(":scope > .note")) note.remove();
-    if (follow) window.scrollTo(0, document.body.scrollHeight);
+    if (following) {
+      toBottom();
+    } else {
+      unseen++;
+      showUnseen();
+    }
+  }
+
+  // ---- status: badge, elapsed time, tab title and icon ------------------------------------
+  const icon = document.getElementById("icon");
+  const durationEl = document.getElementById("duration");
+  const unitName = (document.querySelector("h1.unit") || {}).textContent || "log";
+  let skewMs = 0;  // server clock minus ours, from the Date header of the live stream
+  let ticker = 0;
+  function formatElapsed(sec) {
+    sec = Math.max(0, Math.floor(sec));
+    const h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
+    if (h) return h + "h " + pad(m) + "m " + pad(s) + "s";
+    return m ? m + "m " + pad(s) + "s" : s + "s";
+  }
+  function tick() {
+    if (!isNaN(startMs)) durationEl.textContent = formatElapsed((Date.now() + skewMs - startMs) / 1000);
   }
   function setStatus(s) {
+    if (!s || typeof s.state !== "string" || !/^[a-z-]+$/.test(s.state)) return;
     body.dataset.state = s.state;
     statusEl.className = "badge s-" + s.state;
-    statusEl.textContent = s.description;
-    document.title = (s.unit || "log") + " · " + s.description;
-    const dur = document.getElementById("duration");
-    if (s.duration != null) dur.textContent = s.duration >= 60 ? Math.floor(s.duration / 60) + "m " + (s.duration % 60).toFixed(1) + "s" : s.duration.toFixed(1) + "s";
+    statusEl.textContent = String(s.description);
+    // A background tab shows the outcome in its title and icon.
+    const mark = s.state === "succeeded" ? "✓ " : s.state === "failed" ? "✗ " : "";
+    document.title = mark + (s.unit || unitName) + " · " + s.description;
+    if (icon && icon.dataset[s.state]) icon.href = icon.dataset[s.state];
+    if (s.state !== "running") {
+      clearInterval(ticker);
+      ticker = 0;
+      if (typeof s.duration === "number") {
+        durationEl.textContent = s.duration >= 60 ? Math.floor(s.duration / 60) + "m " + (s.duration % 60).toFixed(1).padStart(4, "0") + "s" : s.duration.toFixed(1) + "s";
+      }
+    } else if (!ticker) {
+      tick();
+      ticker = setInterval(tick, 1000);
+    }
   }
+
+  // ---- the live stream ---------------------------------------------------------------------
+  // Only a real end ends a live page: the run finished, or the server gave up on it for good
+  // (idle, max-duration, revoked...).  A server shutting down or restarting, a journal server
+  // that stopped answering, a reader dropped for being slow, or a cut connection: the page
+  // reconnects, with backoff, from its last line (Last-Event-ID), so nothing is lost or repeated.
+  const RECONNECT = new Set(["shutdown", "upstream", "too-slow", "no-viewers"]);
   let stopped = false;
-  function handleEvent(type, data, id) {
+  let retryNow = false;
+  function handleEvent(type, data) {
     let obj;
     try { obj = JSON.parse(data); } catch (e) { return; }
+    if (!obj || typeof obj !== "object") return;
     if (type === "status") setStatus(obj);
     else if (type === "end") {
       setStatus(obj.status);
+      if (RECONNECT.has(obj.reason)) {
+        retryNow = true;
+        return;
+      }
       stopped = true;
-      liveEl.textContent = obj.reason === "finished" ? "Finished." : "Live updates stopped: " + obj.reason + ".";
+      liveEl.textContent = obj.reason === "finished" ? "Finished." : "Live updates stopped: " + String(obj.reason) + ".";
     } else if (type === "message") appendEntry(obj);
   }
   async function follow() {
-    let delay = 1000;
+    let failures = 0;
     while (!stopped) {
-      liveEl.textContent = "Live";
+      liveEl.textContent = failures ? "Reconnecting…" : "Live";
+      retryNow = false;
       try {
         const resp = await fetch(location.pathname, {
           headers: { "Accept": "text/event-stream", "Last-Event-ID": String(lastLine) },
           cache: "no-store", credentials: "same-origin",
         });
+        if (resp.status === 404 || resp.status === 410) {
+          stopped = true;
+          liveEl.textContent = "Live updates stopped: this log is no longer available.";
+          break;
+        }
         if (!resp.ok || !resp.body) throw new Error("HTTP " + resp.status);
-        delay = 1000;
+        const date = Date.parse(resp.headers.get("Date") || "");
+        if (!isNaN(date) && Math.abs(date - Date.now()) > 2000) skewMs = date - Date.now();
+        failures = 0;
+        liveEl.textContent = "Live";
         const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = "", type = "message", data = [], id = null;
+        let buf = "", type = "message", data = [];
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
@@ -357,31 +572,37 @@
             let line = buf.slice(0, nl); buf = buf.slice(nl + 1);
             if (line.endsWith("\r")) line = line.slice(0, -1);
             if (line === "") {
-              if (data.length) handleEvent(type, data.join("\n"), id);
-              type = "message"; data = []; id = null;
-            } else if (line.startsWith(":")) {
-              continue;
-            } else {
+              if (data.length) handleEvent(type, data.join("\n"));
+              type = "message"; data = [];
+            } else if (!line.startsWith(":")) {
               const c = line.indexOf(":");
               const field = c < 0 ? line : line.slice(0, c);
               const val = c < 0 ? "" : line.slice(c + 1).replace(/^ /, "");
               if (field === "event") type = val;
               else if (field === "data") data.push(val);
-              else if (field === "id") id = val;
             }
           }
+          if (stopped) { reader.cancel(); break; }
         }
       } catch (e) {
-        // fall through to reconnect
+        // a refused or cut connection: try again below
       }
       if (stopped) break;
       liveEl.textContent = "Reconnecting…";
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 15000);
+      // 0.5 s, 1 s, 2 s ... 15 s, each with up to 30% jitter, so that the viewers of a restarted
+      // server do not all come back at the same instant.  A stream the server ended on purpose
+      // (shutdown) is retried after the shortest wait: the new server is usually up by then.
+      const base = retryNow ? 500 : Math.min(500 * 2 ** failures, 15000);
+      failures++;
+      await new Promise((r) => setTimeout(r, base * (1 + 0.3 * Math.random())));
     }
   }
 
-  applyTimeZone(localTime);
+  applyTimeZone(localTime || timeMode !== "clock");
   highlight(true);
-  if (body.dataset.state === "running") follow();
+  if (running) {
+    setStatus({ state: "running", description: statusEl.textContent, unit: unitName });
+    if (following) toBottom();
+    follow();
+  }
 })();

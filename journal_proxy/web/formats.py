@@ -48,6 +48,13 @@ def wants_follow(request: web.Request, kind: Kind) -> bool:
     return value is not None and value.lower() not in ("0", "false", "no")
 
 
+def wants_color(request: web.Request) -> bool:
+    """``?color`` on text: keep the SGR colour codes, for a terminal.  Off by default, because
+    text is what people ``grep`` and save, and a colour code inside a word breaks the match."""
+    value = request.query.get("color")
+    return value is not None and value.lower() not in ("0", "false", "no")
+
+
 def resume_from(request: web.Request, renderer: Renderer) -> int:
     """``Last-Event-ID`` (read, never forwarded): the line a resuming reader already has."""
     if not renderer.resumes:
@@ -61,11 +68,16 @@ def resume_from(request: web.Request, renderer: Renderer) -> int:
 def renderer_for(kind: Kind, request: web.Request, target: LogTarget) -> Renderer:
     if kind is Kind.HTML:
         urls = request.app[ASSETS].urls
+        state_icons = {
+            state: urls[f"icon-{state}.svg"]
+            for state in ("succeeded", "failed")
+            if f"icon-{state}.svg" in urls
+        }
         return HtmlRenderer(
-            target.invocation_id, urls["style.css"], urls["app.js"], urls["icon.svg"]
+            target.invocation_id, urls["style.css"], urls["app.js"], urls["icon.svg"], state_icons
         )
     if kind is Kind.SSE:
         return SseRenderer()
     if kind is Kind.JSON:
         return JsonLinesRenderer()
-    return TextRenderer()
+    return TextRenderer(color=wants_color(request))
