@@ -336,3 +336,15 @@ def test_no_entry_takes_long_whatever_it_holds() -> None:
         if seconds > 0.05:
             slow.append((name, round(seconds * 1000, 1)))
     assert not slow
+
+
+def test_the_first_look_never_misses_a_builtin_needle() -> None:
+    """``could_hold_builtin`` skips all matching for a line; it must say yes to every needle of
+    every built-in pattern (in any case, for the case-insensitive ones)."""
+    from journal_proxy.mask import BUILTINS, could_hold_builtin
+
+    for builtin in BUILTINS:
+        for needle in builtin.needles:
+            forms = [needle, needle.upper(), needle.title()] if builtin.lower else [needle]
+            for form in forms:
+                assert could_hold_builtin(f"x {form} y"), (builtin.name, form)
