@@ -7,6 +7,7 @@ continuation line (``  | ``).  See the module docstring of ``journal_proxy.rende
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from journal_proxy.entry import Entry
 from journal_proxy.lifecycle import Status
 from journal_proxy.renderers.text import TextRenderer
+
+from .conftest import Corpus
 
 T = 1_764_106_213_123_456  # 2025-11-25T21:30:13.123456Z
 STAMP = "2025-11-25T21:30:13.123456Z"
@@ -117,3 +120,17 @@ def test_every_line_is_one_of_three_kinds(message: str, identifier: str) -> None
         assert line.startswith("  | "), line
     # No other way for a viewer or str.splitlines to see a line break.
     assert len(out.splitlines()) == len(lines)
+
+
+async def test_txt_is_plain_for_grep_and_colour_is_asked_for(proxy: Any, corpus: Corpus) -> None:
+    """``curl URL.txt | grep 'error: tests failed'`` finds the line the script coloured red;
+    ``?color`` gives a terminal its colours; JSON keeps the message as written."""
+    plain = await (await proxy.get(f"/logs/{corpus.failed}.txt")).text()
+    assert "error: tests failed" in plain and "\x1b" not in plain
+    bare = await (await proxy.get(f"/logs/{corpus.failed}", headers={"Accept": "*/*"})).text()
+    assert bare == plain  # curl without the suffix gets the same text
+    coloured = await (await proxy.get(f"/logs/{corpus.failed}.txt?color")).text()
+    assert "\x1b[31merror:\x1b[0m tests failed" in coloured
+    assert await (await proxy.get(f"/logs/{corpus.failed}.txt?color=0")).text() == plain
+    json_text = await (await proxy.get(f"/logs/{corpus.failed}.json")).text()
+    assert "\\u001b[31merror:\\u001b[0m tests failed" in json_text

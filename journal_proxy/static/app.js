@@ -23,8 +23,9 @@
   // With scripting on, the browser keeps a <noscript>'s content as one text node instead of
   // building elements, so a 100,000-line page loads quickly (see renderers/html.py).  Each block
   // becomes a placeholder of the right height and is turned into elements when it nears the
-  // screen, by a reader for exactly the markup the server writes: it creates only div and span
-  // elements, sets text with textContent, and shows anything it does not recognise as text.
+  // screen, by a reader for exactly the markup the server writes: it creates only div, span and
+  // a elements (a link only to an http(s) URL, checked again by safeHref), sets text with
+  // textContent, and shows anything it does not recognise as text.
   const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])( sys)?" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)">([\s\S]*)$/;
   const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|<a class="([a-z0-9 ]*)" href="([^"<>]*)" rel="noopener noreferrer nofollow">([^<]*)<\/a>|([^<]+)/g;
   const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
@@ -400,6 +401,7 @@
   // Scrolling up pauses that; new lines then only count up in the "N new lines" button, which
   // (like the End key, or scrolling back to the bottom) resumes following.
   const running = body.dataset.state === "running";
+  let live = running;  // lines may still arrive: false once the stream has really ended
   const newBtn = document.getElementById("newlines");
   let following = running && !parseHash();
   let unseen = 0;
@@ -421,7 +423,7 @@
     newBtn.textContent = "↓ " + unseen + (unseen === 1 ? " new line" : " new lines");
   }
   function resume() {
-    following = true;
+    following = live;
     unseen = 0;
     showUnseen();
     toBottom();
@@ -430,7 +432,8 @@
   window.addEventListener("scroll", function () {
     const y = window.scrollY;
     if (atBottom()) {
-      if (!following && (running || unseen)) { following = true; unseen = 0; showUnseen(); }
+      if (unseen) { unseen = 0; showUnseen(); }
+      if (live) following = true;
     } else if (y < lastY - 1) {
       following = false;
     }
@@ -538,6 +541,7 @@
         return;
       }
       stopped = true;
+      live = following = false;
       liveEl.textContent = obj.reason === "finished" ? "Finished." : "Live updates stopped: " + String(obj.reason) + ".";
     } else if (type === "message") appendEntry(obj);
   }
@@ -553,6 +557,7 @@
         });
         if (resp.status === 404 || resp.status === 410) {
           stopped = true;
+          live = following = false;
           liveEl.textContent = "Live updates stopped: this log is no longer available.";
           break;
         }
