@@ -25,8 +25,13 @@ _PRIORITY = {
 _LONG_HEX = re.compile(r"[0-9a-fA-F]{16,}")
 
 
+_SIGNATURE = re.compile(r"sig=[A-Za-z0-9_%-]+")
+
+
 def redact_ids(text: str) -> str:
-    """Shorten anything that looks like an invocation ID (or longer hex) to 8 characters."""
+    """Shorten anything that looks like an invocation ID (or longer hex) to 8 characters, and
+    blank a signed link's signature (should aiohttp ever quote a request line in an error)."""
+    text = _SIGNATURE.sub("sig=…", text)
     return _LONG_HEX.sub(lambda m: m.group(0)[:8] + "…", text)
 
 

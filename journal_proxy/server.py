@@ -18,6 +18,7 @@ from .activation import Notifier, listen_sockets
 from .logs import AccessLogger
 from .settings import Settings
 from .web import make_app
+from .web.app import apply_revocations
 from .web.responses import SECURITY_HEADERS
 from .web.state import HUBS, STREAMS
 
@@ -126,7 +127,11 @@ async def serve(settings: Settings) -> None:
         **server_options(settings),
     )
     await runner.setup()
-    where = await _sites(runner, settings)
+    try:
+        where = await _sites(runner, settings)
+    except BaseException:
+        await runner.cleanup()  # close the gatewayd clients too, not only the sockets
+        raise
     log.info(
         "serving on %s, upstream %s",
         ", ".join(where),
@@ -137,6 +142,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # systemctl reload: apply the revocation list now (the file watch would within a second).
+    loop.add_signal_handler(signal.SIGHUP, apply_revocations, app)
 
     async def housekeeping() -> None:
         idle_since = loop.time()

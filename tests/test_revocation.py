@@ -29,7 +29,7 @@ from journal_proxy.web.state import CACHE, HUBS
 from .conftest import UNIT, Corpus, CountingRelay, Live, app_of
 from .conftest import live_proxy as _live_proxy
 from .conftest import wait_for_log as _wait_for_log
-from .helpers import eventually, readline, sse_events
+from .helpers import eventually, readline, sse_events, wait_until
 
 INV = InvocationId("0123456789abcdef0123456789abcdef")
 
@@ -193,3 +193,31 @@ async def test_a_bad_edit_while_running_keeps_the_list_in_force(
     broken.replace(tmp_path / "revoked")
     assert apply_revocations(app_of(proxy)) == 0  # what the watch runs: the error is logged
     assert (await proxy.get(f"/logs/{corpus.ok}.txt")).status == 410
+
+
+def test_sighup_reloads_the_list_and_the_service_keeps_serving(
+    config: Path, gatewayd: lj.Gatewayd, corpus: Corpus
+) -> None:
+    """``systemctl reload`` (ExecReload= sends SIGHUP) applies the list at once; without a
+    handler, SIGHUP would end the service."""
+    import signal
+    import urllib.error
+    import urllib.request
+
+    def status(path: str) -> int:
+        try:
+            with urllib.request.urlopen(proxy.url + path, timeout=10) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    proxy = lj.ProxyProcess(UNIT, gatewayd.url, "--config", str(config))
+    try:
+        assert status(f"/logs/{corpus.ok}.txt") == 200
+        assert _revoke(config, corpus.ok, "--reason", "a token in line 3") == 0
+        proxy.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: status(f"/logs/{corpus.ok}.txt") == 410, what="the revocation applied")
+        assert proxy.proc.poll() is None
+        assert status(f"/logs/{corpus.failed}.txt") == 200
+    finally:
+        proxy.stop()
