@@ -243,7 +243,11 @@
   function setWrap(wrap) {
     body.classList.toggle("nowrap", !wrap);
     wrapBtn.setAttribute("aria-pressed", String(wrap));
+    windowWidth();
   }
+  // The header keeps the window's width while the page scrolls sideways (style.css, --vw).
+  function windowWidth() { document.documentElement.style.setProperty("--vw", document.documentElement.clientWidth + "px"); }
+  window.addEventListener("resize", windowWidth);
   setWrap(localStorage.getItem("jp-wrap") !== "off");
   wrapBtn.addEventListener("click", function () {
     const wrap = body.classList.contains("nowrap");
