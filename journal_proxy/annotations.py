@@ -14,7 +14,7 @@ A line is an **error** or a **warning** for one of four reasons, the first that 
 4. ``priority``: its journal ``PRIORITY`` is 0-3 (error) or 4 (warning).
 
 Between 3 and 4 the more severe wins.  Operator patterns are checked at start-up like the masking
-patterns (:func:`journal_proxy.mask.compile_pattern`: no catastrophic backtracking).  Everything
+patterns (:func:`journal_proxy.patterns.compile_pattern`: no catastrophic backtracking).  Everything
 here reads masked text only (renderers call it after masking), so a secret in a ``file=`` property
 is shown as ``***`` like anywhere else.
 """
@@ -30,7 +30,7 @@ from .commands import AnnotationCommand
 from .entry import Entry
 from .errors import ConfigError
 from .lifecycle import Event, LifecycleEvent
-from .mask import compile_pattern
+from .patterns import compile_pattern
 
 Level = Literal["error", "warning"]
 Reason = Literal["command", "systemd", "matcher", "priority"]

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .mask import compile_pattern, load_literals
+from .patterns import compile_pattern, load_literals
 from .signing import load_keys
 
 DEFAULT_UPSTREAM = "http://127.0.0.1:19531"

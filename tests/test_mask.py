@@ -341,7 +341,7 @@ def test_no_entry_takes_long_whatever_it_holds() -> None:
 def test_the_first_look_never_misses_a_builtin_needle() -> None:
     """``could_hold_builtin`` skips all matching for a line; it must say yes to every needle of
     every built-in pattern (in any case, for the case-insensitive ones)."""
-    from journal_proxy.mask import BUILTINS, could_hold_builtin
+    from journal_proxy.mask_shapes import BUILTINS, could_hold_builtin
 
     for builtin in BUILTINS:
         for needle in builtin.needles:

@@ -19,15 +19,9 @@ from hypothesis import strategies as st
 
 from journal_proxy.ansi import drop_controls, drop_sequences, sanitize
 from journal_proxy.entry import Entry
-from journal_proxy.mask import (
-    BUILTINS,
-    Masker,
-    MaskSession,
-    _map_escapes,
-    _other_view,
-    _strip_sgr,
-    might_match,
-)
+from journal_proxy.mask import Masker, MaskSession
+from journal_proxy.mask_shapes import BUILTINS, might_match
+from journal_proxy.mask_views import map_escapes, other_view, strip_sgr
 from journal_proxy.renderers.html import HtmlRenderer
 from journal_proxy.renderers.jsonl import JsonLinesRenderer
 from journal_proxy.renderers.sse import SseRenderer
@@ -272,19 +266,19 @@ escape_text = st.lists(
 def test_the_escape_map_rebuilds_every_view(raw: str) -> None:
     """The masker's map from views back to the text agrees with the views themselves."""
     text = drop_controls(raw)
-    segments, plain_map, dual_map = _map_escapes(text)
+    segments, plain_map, dual_map = map_escapes(text)
     shown = "".join(
         s.sgr if s.sgr is not None else text[s.raw : s.raw + s.length] for s in segments
     )
     assert shown == drop_sequences(text) == sanitize(raw)
     plain = "".join(text[s.raw : s.raw + s.length] for s in segments if s.sgr is None)
-    assert plain == _strip_sgr(shown)
+    assert plain == strip_sgr(shown)
     for i in range(len(plain)):
         assert text[plain_map.span(i, i + 1)[0]] == plain[i]
     # The other view: exact on plain text; inside a removed sequence only roughly (documented),
     # which is enough, since none of its characters is shown.
     in_plain = {p for s in segments if s.sgr is None for p in range(s.raw, s.raw + s.length)}
-    dual = _other_view(text)
+    dual = other_view(text)
     for i in range(len(dual)):
         at = dual_map.span(i, i + 1)[0]
         assert 0 <= at < len(text)
