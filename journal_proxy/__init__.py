@@ -4,7 +4,8 @@ The public surface is small: build the app the CLI runs with :func:`make_app` fr
 :class:`Settings`.  Everything else is an implementation detail, named for its one job.
 """
 
-from .settings import Settings, settings_from_mapping
+from .config import settings_from_mapping
+from .settings import Settings
 from .web import make_app
 
 __all__ = ["Settings", "make_app", "settings_from_mapping"]

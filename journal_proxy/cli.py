@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import revocation
+from .config import load_config_file, parse_revocation_file, settings_from_mapping
 from .errors import ConfigError
 from .ids import parse_invocation_id
 from .logs import setup_logging
-from .settings import load_config_file, parse_revocation_file, settings_from_mapping
 from .signing import log_url
 
 DEFAULT_CONFIG = "/etc/journal-proxy/config.toml"

@@ -34,9 +34,10 @@ from pathlib import Path
 import aiohttp
 
 from . import localjournal as lj
+from .config import settings_from_mapping
 from .errors import ConfigError
 from .server import serve
-from .settings import Settings, settings_from_mapping
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 

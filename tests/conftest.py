@@ -20,8 +20,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from journal_proxy import localjournal as lj
+from journal_proxy.config import settings_from_mapping
 from journal_proxy.server import server_options
-from journal_proxy.settings import Settings, settings_from_mapping
+from journal_proxy.settings import Settings
 from journal_proxy.web import make_app
 
 from .helpers import eventually

@@ -9,7 +9,8 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
-from journal_proxy.settings import SETTING_NAMES, Limits, Timeouts
+from journal_proxy.config import SETTING_NAMES
+from journal_proxy.settings import Limits, Timeouts
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "config.toml"
 # A commented-out setting or table, as the example shows optional ones: "# name = value".

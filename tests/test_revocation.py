@@ -19,9 +19,9 @@ import pytest
 from journal_proxy import localjournal as lj
 from journal_proxy import revocation
 from journal_proxy.cli import main
+from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
 from journal_proxy.ids import InvocationId
-from journal_proxy.settings import settings_from_mapping
 from journal_proxy.web import make_app
 from journal_proxy.web.app import apply_revocations
 from journal_proxy.web.state import CACHE, HUBS

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from journal_proxy.cli import main
+from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
-from journal_proxy.settings import settings_from_mapping
 
 
 def test_defaults() -> None:

@@ -17,10 +17,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer, make_mocked_request
 
 from journal_proxy.cli import main
+from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
 from journal_proxy.logs import AccessLogger
 from journal_proxy.server import server_options
-from journal_proxy.settings import settings_from_mapping
 from journal_proxy.signing import (
     LinkCheck,
     check,
