@@ -1,31 +1,37 @@
 """Real journal files and a real gatewayd on this machine, without a running systemd.
 
-Used by ``journal-proxy demo`` and by the tests.  Entries are written in the Journal Export Format
-and turned into journal files by ``systemd-journal-remote``; ``systemd-socket-activate`` lets
-``systemd-journal-gatewayd`` serve them on any port or unix socket.  A live journal is a FIFO that
-``systemd-journal-remote`` keeps reading while we keep writing.
+Used by ``journal-proxy demo`` and by the tests.  Entries are written in the Journal Export Format,
+as journald would have stored them (trusted fields included) and as PID 1 logs a run's start and
+end; :mod:`journal_proxy.localprocs` turns them into journal files and runs gatewayd (and the
+proxy) as processes.
+
+Its process helpers (``Gatewayd``, ``LiveJournal``, ``ProxyProcess``, ``write_journal``,
+``free_port``, ``wait_port``, ``wait_path``, ``tools_available``) are re-exported here, so tests,
+bench scripts and the demo keep one import: ``from journal_proxy import localjournal as lj``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from . import localprocs
 from .lifecycle import Event
 
-GATEWAYD = "/lib/systemd/systemd-journal-gatewayd"
-JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
-SOCKET_ACTIVATE = "systemd-socket-activate"
+# The process helpers, re-exported: tests, bench and the demo use them as ``lj.Gatewayd`` etc.
+GATEWAYD = localprocs.GATEWAYD
+JOURNAL_REMOTE = localprocs.JOURNAL_REMOTE
+SOCKET_ACTIVATE = localprocs.SOCKET_ACTIVATE
+Gatewayd = localprocs.Gatewayd
+LiveJournal = localprocs.LiveJournal
+ProxyProcess = localprocs.ProxyProcess
+free_port = localprocs.free_port
+tools_available = localprocs.tools_available
+wait_path = localprocs.wait_path
+wait_port = localprocs.wait_port
+write_journal = localprocs.write_journal
 
 Field = tuple[str, str | bytes]
 
@@ -264,169 +270,4 @@ def failed(
             extra=[("JOB_TYPE", "start"), ("JOB_RESULT", "failed")],
             priority=3,
         )
-    )
-
-
-def write_journal(directory: Path, name: str, export: bytes) -> Path:
-    """Turn export-format bytes into a real journal file with systemd-journal-remote."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(suffix=".export") as f:
-        f.write(export)
-        f.flush()
-        target = directory / f"{name}.journal"
-        subprocess.run(
-            [JOURNAL_REMOTE, "-o", str(target), f.name],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    return target
-
-
-class LiveJournal:
-    """A journal file that grows while the test or demo writes to it."""
-
-    def __init__(self, directory: Path, name: str = "live") -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self._fifo = directory.parent / f".{directory.name}-{name}.fifo"
-        with contextlib.suppress(FileNotFoundError):
-            self._fifo.unlink()
-        os.mkfifo(self._fifo)
-        self._proc = subprocess.Popen(
-            [JOURNAL_REMOTE, "-o", str(directory / f"{name}.journal"), str(self._fifo)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._writer = open(self._fifo, "wb", buffering=0)  # noqa: SIM115 - closed in close()
-
-    def write(self, export: bytes) -> None:
-        self._writer.write(export)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._writer.close()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        with contextlib.suppress(FileNotFoundError):
-            self._fifo.unlink()
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    """Block until something accepts connections on the loopback ``port``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-def wait_path(path: str, timeout: float = 10.0) -> None:
-    """Block until a unix socket (or any file) exists at ``path``."""
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{path} never appeared")
-        time.sleep(0.02)
-
-
-class ProxyProcess:
-    """``journal-proxy serve`` as its own process, as deployed, on a free loopback port."""
-
-    def __init__(self, unit: str, upstream: str, *extra: str, stderr: int | None = None) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "journal_proxy.cli",
-                "serve",
-                "--unit",
-                unit,
-                "--upstream",
-                upstream,
-                "--listen",
-                f"127.0.0.1:{self.port}",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL if stderr is None else stderr,
-        )
-        wait_port(self.port)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        return self.proc.wait(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Gatewayd:
-    """A real systemd-journal-gatewayd serving ``directory``, socket-activated on TCP or unix."""
-
-    def __init__(
-        self, directory: Path, *, unix_path: str | None = None, tls: Sequence[str] = ()
-    ) -> None:
-        """``tls``: gatewayd's own ``--cert=``, ``--key=``, ``--trust=`` options, for https."""
-        self.directory = directory
-        self.port = 0 if unix_path else free_port()
-        self.unix_path = unix_path
-        self.scheme = "https" if tls else "http"
-        listen = unix_path if unix_path else f"127.0.0.1:{self.port}"
-        self._proc = subprocess.Popen(
-            [SOCKET_ACTIVATE, "-l", listen, GATEWAYD, "-D", str(directory), *tls],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._wait_ready()
-
-    @property
-    def url(self) -> str:
-        if self.unix_path:
-            return f"unix:{self.unix_path}"
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    def _wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError("systemd-journal-gatewayd exited at start")
-            if self.unix_path:
-                if os.path.exists(self.unix_path):
-                    return
-            else:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                        return
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        raise RuntimeError("systemd-journal-gatewayd did not start listening")
-
-    def stop(self) -> None:
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-
-
-def tools_available() -> bool:
-    return (
-        all(os.access(p, os.X_OK) for p in (GATEWAYD, JOURNAL_REMOTE))
-        and shutil.which(SOCKET_ACTIVATE) is not None
     )
