@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from html import escape
 from types import MappingProxyType
 
-from ..ansi import resolve_redraws, sanitize, strip_sgr, to_parts
+from ..ansi import resolve_redraws, sanitize, strip_sgr, to_parts, to_spans
 from ..entry import Entry
 from ..lifecycle import Status
 from ..types import EndReason, Source
@@ -60,6 +60,11 @@ def _part_html(classes: str, text: str, href: str | None) -> str:
 
 
 def _message_html(message: str) -> str:
+    if "://" not in message:  # no URL: the common case, without the link search
+        return "".join(
+            f'<span class="{c}">{escape(t)}</span>' if c else escape(t)
+            for c, t in to_spans(message)
+        )
     return "".join(_part_html(c, t, h) for c, t, h in to_parts(message))
 
 

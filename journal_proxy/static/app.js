@@ -462,7 +462,7 @@
     div.id = "L" + e.line;
     div.dataset.n = String(e.line);
     div.dataset.t = String(e.time);
-    div.dataset.h = formatTime(String(e.time)) + " " + String(e.identifier);
+    div.dataset.h = formatTime(String(e.time)) + " " + String(e.identifier).replace(/\r/g, "");
     const spans = Array.isArray(e.spans) ? e.spans : [["", String(e.message)]];
     const runs = [];
     for (const sp of spans) if (Array.isArray(sp) && typeof sp[1] === "string") runs.push([typeof sp[0] === "string" ? sp[0] : "", sp[1]]);
