@@ -6,10 +6,10 @@ it), numbers the new entries, and hands them to every :class:`Subscription`.  Ea
 history it missed with an ordinary, ending request, then drains its subscription from the line the
 hub had reached when it subscribed: nothing repeated, nothing lost.
 
-A viewer's buffer is bounded; one that falls behind is told so and dropped, so a slow reader holds
-neither memory nor the others.  The hub stops when systemd reports the invocation finished (after a
-short grace period for trailing lines), when nothing new came for the idle time, at the maximum
-duration, when its last viewer leaves, or at shutdown.
+A viewer's queue (:mod:`journal_proxy.subscription`) is bounded; the one hub per invocation is
+kept by :class:`journal_proxy.hub_registry.HubRegistry`.  The hub stops when systemd reports the
+invocation finished (after a short grace period for trailing lines), when nothing new came for the
+idle time, at the maximum duration, when its last viewer leaves, or at shutdown.
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 
 from .entry import Entry, NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
-from .ids import InvocationId
 from .invocation_log import InvocationQuery, verified_entries
 from .lifecycle import Status, StatusTracker
 from .mask import Masker
 from .merge import Merge, Stream
 from .settings import Limits, Timeouts
+from .subscription import HubItem, Subscription
 from .types import Ended, EndReason, StatusChanged
 from .upstreams import Located
 from .verify import verify_lifecycle_entry, verify_unit_entry
@@ -50,53 +49,7 @@ HISTORY_LINES = 20_000
 Pumped = tuple[Stream, Entry | Exception | None]
 
 
-#: What a viewer's subscription carries.
-HubItem = NumberedEntry | StatusChanged | Ended
 Locator = Callable[[InvocationQuery], Awaitable[Located]]
-
-
-class Subscription:
-    """One viewer's bounded queue of hub items."""
-
-    def __init__(self, hub: FollowHub, base_line: int, status: Status, limit: int) -> None:
-        self.hub = hub
-        self.base_line = base_line
-        self.status = status
-        self._items: deque[HubItem] = deque()
-        self._limit = limit
-        self._wakeup = asyncio.Event()
-        self._ended: Ended | None = None
-
-    def publish(self, item: HubItem) -> bool:
-        """Queue ``item``; False if this viewer is (now) too far behind and must be dropped."""
-        if self._ended is not None:
-            return False
-        if isinstance(item, Ended):
-            self._ended = item
-        elif len(self._items) >= self._limit:
-            self._items.clear()
-            self._ended = Ended(EndReason.TOO_SLOW, self.hub.status)
-        else:
-            self._items.append(item)
-        self._wakeup.set()
-        return self._ended is None
-
-    async def get(self) -> HubItem:
-        """The next item; an :class:`Ended` once the hub ends or this viewer is dropped.
-
-        A plain coroutine rather than an async generator, so a caller's timeout (keep-alives)
-        cancels only the wait, never the subscription.
-        """
-        while True:
-            if self._items:
-                return self._items.popleft()
-            if self._ended is not None:
-                return self._ended
-            self._wakeup.clear()
-            await self._wakeup.wait()
-
-    def close(self) -> None:
-        self.hub.unsubscribe(self)
 
 
 class FollowHub:
@@ -271,26 +224,19 @@ class FollowHub:
         client = self.client
         assert client is not None
         queue: asyncio.Queue[Pumped] = asyncio.Queue(maxsize=1024)
-        streams = (
-            verified_entries(
-                client,
-                q,
-                q.unit_matches(),
-                verify_unit_entry,
-                follow=True,
-                after_cursor=unit_cursor,
-            ),
-            verified_entries(
-                client,
-                q,
-                q.lifecycle_matches(),
-                verify_lifecycle_entry,
-                follow=True,
-                after_cursor=lifecycle_cursor,
-            ),
+        sources = (
+            (q.unit_matches(), verify_unit_entry, unit_cursor),
+            (q.lifecycle_matches(), verify_lifecycle_entry, lifecycle_cursor),
         )
         pumps = [
-            asyncio.create_task(self._pump(Stream(i), s, queue)) for i, s in enumerate(streams)
+            asyncio.create_task(
+                self._pump(
+                    Stream(i),
+                    verified_entries(client, q, matches, check, follow=True, after_cursor=cursor),
+                    queue,
+                )
+            )
+            for i, (matches, check, cursor) in enumerate(sources)
         ]
         merge = Merge(
             line=self.line, hold_back=HOLD_BACK, last_cursors=(unit_cursor, lifecycle_cursor)
@@ -350,58 +296,3 @@ class FollowHub:
                     self._publish(StatusChanged(self.status))
                     if self.status.finished and finish_deadline is None:
                         finish_deadline = now + self._timeouts.finish_grace
-
-
-class HubRegistry:
-    """At most one hub per invocation; a hub removes itself when it ends."""
-
-    def __init__(
-        self, locator: Locator, timeouts: Timeouts, limits: Limits, masker: Masker
-    ) -> None:
-        self._locate = locator
-        self._timeouts = timeouts
-        self._limits = limits
-        self._masker = masker
-        #: Viewers whose history had to be read from gatewayd (their hub had dropped it).
-        self.history_reads = 0
-        self._hubs: dict[InvocationId, FollowHub] = {}
-
-    def __len__(self) -> int:
-        return len(self._hubs)
-
-    @property
-    def viewers(self) -> int:
-        return sum(h.viewers for h in self._hubs.values())
-
-    @property
-    def history_lines(self) -> int:
-        """Lines held in memory by every hub, for /metrics."""
-        return sum(len(h.history or ()) for h in self._hubs.values())
-
-    def get(self, query: InvocationQuery) -> FollowHub:
-        hub = self._hubs.get(query.invocation_id)
-        if hub is None:
-            hub = FollowHub(
-                self._locate, query, self._timeouts, self._limits, self._masker, self._forget
-            )
-            self._hubs[query.invocation_id] = hub
-            hub.start()
-        return hub
-
-    def _forget(self, hub: FollowHub) -> None:
-        if self._hubs.get(hub.invocation_id) is hub:
-            del self._hubs[hub.invocation_id]
-
-    def stop_invocation(self, invocation_id: InvocationId, reason: EndReason) -> bool:
-        """End one invocation's hub now (a revoked link); its viewers get their last line."""
-        hub = self._hubs.get(invocation_id)
-        if hub is None:
-            return False
-        hub.stop(reason)
-        return True
-
-    async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
-        hubs = list(self._hubs.values())
-        for hub in hubs:
-            hub.stop(reason)
-        await asyncio.gather(*(h.wait_closed() for h in hubs))

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from .entry import NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
-from .hub import FollowHub, HubRegistry, Subscription
+from .hub import FollowHub
+from .hub_registry import HubRegistry
 from .invocation_log import InvocationQuery, open_log
 from .lifecycle import Status
 from .mask import Masker
 from .settings import Timeouts
+from .subscription import Subscription
 from .types import Ended, EndReason, Item, Marker, Source, StatusChanged
 from .upstreams import Located, locate
 

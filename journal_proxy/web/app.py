@@ -13,7 +13,7 @@ from aiohttp import web
 from ..assets import Assets
 from ..cache import FinishedLogCache
 from ..gatewayd import GatewaydClient
-from ..hub import HubRegistry
+from ..hub_registry import HubRegistry
 from ..invocation_log import Counters, InvocationQuery
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
