@@ -57,7 +57,7 @@ async def test_json_follow_ends_with_status_object(make_proxy: Any, live: Live) 
     assert statuses[-1]["end"] == "finished"
     assert statuses[-1]["status"]["state"] == "failed"
     assert statuses[-1]["status"]["result"] == "exit-code"
-    assert statuses[-1]["status"]["exit_status"] == "1"
+    assert statuses[-1]["status"]["exit_status"] == 1
 
 
 async def test_lifecycle_lines_only_from_pid1(make_proxy: Any, live: Live) -> None:

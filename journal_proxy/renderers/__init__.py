@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
+from ..triage import Summary
 from ..types import EndReason, Source
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,18 +60,42 @@ def iso_time(usec: int | None) -> str | None:
     return f"{_last_second[1]}.{micro:06d}Z"
 
 
+def exit_status_value(text: str) -> int | str | None:
+    """``EXIT_STATUS`` as JSON: a number.  systemd writes it as a number for exits and signals
+    alike (``code=killed`` with ``15``, never ``TERM``), so a string appears only if a journal
+    ever holds something else, and is then passed on as written rather than guessed at."""
+    if not text:
+        return None
+    digits = text[1:] if text[0] == "-" else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= 10:
+        return int(text)
+    return text
+
+
 def status_dict(status: Status) -> dict[str, object]:
+    """The status as JSON and SSE carry it.  ``exit_status`` is a number (see
+    :func:`exit_status_value`); ``exit_code`` (``exited``, ``killed``, ``dumped``) and ``result``
+    (``exit-code``, ``signal``, ``timeout``, ...) are systemd's words."""
     return {
         "unit": status.unit,
         "state": status.state,
         "result": status.result or None,
         "exit_code": status.exit_code or None,
-        "exit_status": status.exit_status or None,
+        "exit_status": exit_status_value(status.exit_status),
         "started": iso_time(status.started_usec),
         "finished": iso_time(status.finished_usec),
         "duration": status.duration_seconds,
         "description": status.describe(),
     }
+
+
+def summary_dict(summary: Summary) -> dict[str, object]:
+    """The triage of the lines sent, for the last line of JSON Lines and SSE's ``end`` event.
+    ``failed_step`` is ``{"step": 2, "name": "deploy.sh"}`` or None; never a PID or stream ID."""
+    failed: dict[str, object] | None = None
+    if summary.failed_step is not None:
+        failed = {"step": summary.failed_step, "name": sanitize(summary.failed_step_name)}
+    return {"errors": summary.errors, "warnings": summary.warnings, "failed_step": failed}
 
 
 #: Why a follow stream ended, in words (kept for renderers that look reasons up by value).

@@ -1,20 +1,37 @@
-"""JSON Lines for programs: one object per entry with exactly the public fields."""
+"""JSON Lines for programs: one object per entry with exactly the public fields.
+
+Each entry is ``{"line", "time", "priority", "identifier", "message"}`` (plus ``"fields"`` when the
+operator publishes user fields), and, as optional fields only:
+
+* ``"step"``: the number of the step the line belongs to (1, 2, ... in log order; absent before
+  the first command wrote anything).  A step is one command systemd ran (:mod:`..steps`); it is
+  told apart by trusted fields that never leave the proxy, so only its number is shown here;
+* ``"level"``: ``"error"`` or ``"warning"`` when the line is one (:mod:`..annotations`);
+* ``"annotation"``: a workflow command's properties as an object (``{"file": "a.py", "line":
+  "3"}``), only when it has some.  Values are strings as written.
+
+For a finished log the first line is ``{"status": {...}}``, so a program can stop reading there;
+the last line is always ``{"status": {...}, "summary": {"errors", "warnings", "failed_step"}}``
+(the summary counts the lines sent), with ``"end"`` when a follow stopped early.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 
+from ..annotations import NO_MATCHERS, ProblemMatchers
 from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
+from ..triage import LineInfo, Triage
 from ..types import EndReason, Source
-from . import iso_time, status_dict
+from . import iso_time, status_dict, summary_dict
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def entry_object(line: int, entry: Entry) -> dict[str, object]:
+def entry_object(line: int, entry: Entry, info: LineInfo | None = None) -> dict[str, object]:
     """The public view of an entry, shared by JSON Lines and SSE."""
     obj: dict[str, object] = {
         "line": line,
@@ -25,6 +42,14 @@ def entry_object(line: int, entry: Entry) -> dict[str, object]:
     }
     if entry.extra:
         obj["fields"] = {name: sanitize(value) for name, value in entry.extra}
+    if info is not None:
+        if info.step:
+            obj["step"] = info.step
+        annotation = info.annotation
+        if annotation is not None:
+            obj["level"] = annotation.level
+            if annotation.params:
+                obj["annotation"] = {sanitize(k): sanitize(v) for k, v in annotation.params}
     return obj
 
 
@@ -33,21 +58,29 @@ class JsonLinesRenderer:
     headers: Mapping[str, str] = {}
     resumes = False
 
-    def __init__(self) -> None:
+    def __init__(self, matchers: ProblemMatchers = NO_MATCHERS) -> None:
         self._source = Source()
+        #: Sees every line from line 1 (JSON Lines never resumes), so its steps are exact.
+        self.triage = Triage(matchers)
 
     def start(self, status: Status, source: Source) -> bytes:
         self._source = source
+        if status.finished:
+            return self.status(status)
         return b""
 
     def entry(self, line: int, entry: Entry) -> bytes:
-        return (_dumps(entry_object(line, entry)) + "\n").encode()
+        info = self.triage.observe(line, entry)
+        return (_dumps(entry_object(line, entry, info)) + "\n").encode()
 
     def status(self, status: Status) -> bytes:
         return (_dumps({"status": status_dict(status)}) + "\n").encode()
 
     def end(self, status: Status, reason: EndReason | None) -> bytes:
-        obj: dict[str, object] = {"status": status_dict(status)}
+        obj: dict[str, object] = {
+            "status": status_dict(status),
+            "summary": summary_dict(self.triage.summary()),
+        }
         if reason is not None:
             obj["end"] = reason
         if self._source.host:
