@@ -53,6 +53,28 @@ class Annotation(NamedTuple):
     params: tuple[tuple[str, str], ...] = ()
     matcher: str = ""
 
+    def param(self, name: str) -> str:
+        """A property's value ("" when absent); the last one wins if written twice."""
+        found = ""
+        for key, value in self.params:
+            if key == name:
+                found = value
+        return found
+
+    @property
+    def location(self) -> str:
+        """Where the annotation points, as GitHub shows it: ``src/app.py:12:5`` from ``file``,
+        ``line`` and ``col`` (``""`` without ``file``).  Log text: escape it where it goes."""
+        where = self.param("file")
+        if not where:
+            return ""
+        for name in ("line", "col"):
+            value = self.param(name)
+            if not value:
+                break
+            where += f":{value}"
+        return where
+
 
 PRIORITY_ERROR = Annotation("error", "priority")
 PRIORITY_WARNING = Annotation("warning", "priority")
@@ -97,29 +119,60 @@ class ProblemMatchers:
 NO_MATCHERS = ProblemMatchers()
 
 
-def parse_problem_matchers(raw: Mapping[str, object]) -> ProblemMatchers:
-    """The ``[problems]`` settings section: ``errors`` and ``warnings``, each a table of
-    ``name = "regex"``.  Raises :class:`ConfigError` naming the setting (``problems.errors.NAME``)."""
+#: Named patterns as plain data (name, regex), for settings: ``(errors, warnings)``.
+PatternTable = tuple[tuple[str, str], ...]
+
+
+def problem_patterns(raw: Mapping[str, object]) -> tuple[PatternTable, PatternTable]:
+    """Check the ``[problems]`` settings section and return it as plain data.
+
+    ``errors`` and ``warnings`` are each a table of ``name = "regex"``.  Every regex is compiled
+    and checked now (:func:`~journal_proxy.patterns.compile_pattern`), so a bad one stops the
+    start; the error names the setting: ``problems.errors.NAME: nested repetition ...``.
+    """
     for key in raw:
         if key not in ("errors", "warnings"):
             raise ConfigError(f"problems.{key}: unknown setting")
-    patterns: list[tuple[str, Level, re.Pattern[str]]] = []
-    levels: tuple[tuple[str, Level], ...] = (("errors", "error"), ("warnings", "warning"))
-    for key, level in levels:
+    tables: list[PatternTable] = []
+    for key in ("errors", "warnings"):
         table = raw.get(key, {})
         if not isinstance(table, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in table.items()
         ):
             raise ConfigError(f'problems.{key}: expected a table of name = "regex"')
-        for name, pattern in table.items():
-            setting = f"problems.{key}.{name}"
-            try:
-                rx = compile_pattern(setting, pattern)
-            except ConfigError as exc:
-                reason = str(exc).split(f"{setting!r}: ", 1)[-1]
-                raise ConfigError(f"{setting}: {reason}") from exc
-            patterns.append((str(name), level, rx))
-    return ProblemMatchers(tuple(patterns))
+        named = tuple((str(k), str(v)) for k, v in table.items())
+        for name, pattern in named:
+            _compile(f"problems.{key}.{name}", pattern)
+        tables.append(named)
+    return tables[0], tables[1]
+
+
+def _compile(setting: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return compile_pattern(setting, pattern)
+    except ConfigError as exc:
+        reason = str(exc).split(f"{setting!r}: ", 1)[-1]
+        raise ConfigError(f"{setting}: {reason}") from exc
+
+
+def build_matchers(errors: PatternTable = (), warnings: PatternTable = ()) -> ProblemMatchers:
+    """The matchers for checked plain data (:func:`problem_patterns`), built where they are used."""
+    levels: tuple[tuple[PatternTable, Level, str], ...] = (
+        (errors, "error", "errors"),
+        (warnings, "warning", "warnings"),
+    )
+    return ProblemMatchers(
+        tuple(
+            (name, level, _compile(f"problems.{key}.{name}", pattern))
+            for table, level, key in levels
+            for name, pattern in table
+        )
+    )
+
+
+def parse_problem_matchers(raw: Mapping[str, object]) -> ProblemMatchers:
+    """:func:`problem_patterns` and :func:`build_matchers` in one step."""
+    return build_matchers(*problem_patterns(raw))
 
 
 def annotate(

@@ -13,7 +13,9 @@ from journal_proxy.annotations import (
     Annotation,
     ProblemMatchers,
     annotate,
+    build_matchers,
     parse_problem_matchers,
+    problem_patterns,
 )
 from journal_proxy.errors import ConfigError
 from journal_proxy.renderers.jsonl import JsonLinesRenderer
@@ -56,6 +58,8 @@ def test_workflow_commands_are_annotations_with_readable_properties() -> None:
         (("file", "app/main.py"), ("line", "12"), ("col", "5"), ("title", "Syntax error")),
     )
     assert error.shown("whatever the raw line was") == "unexpected indent"
+    assert error.annotation is not None and error.annotation.location == "app/main.py:12:5"
+    assert error.annotation.param("title") == "Syntax error"
     assert (warning.level, warning.shown("x")) == ("warning", "disk almost full")
     assert indented.level == "warning"
     assert (triage.errors, triage.warnings) == (1, 2)
@@ -151,8 +155,17 @@ def test_bad_operator_patterns_stop_the_start_naming_the_setting(
         parse_problem_matchers(raw)
 
 
-def _json_objects(run: Run) -> list[dict[str, object]]:
-    renderer = JsonLinesRenderer()
+def test_problem_settings_are_plain_data_that_build_matchers_for_the_renderers() -> None:
+    errors, warnings = problem_patterns({"errors": {"npm": "^npm ERR!"}})
+    assert (errors, warnings) == ((("npm", "^npm ERR!"),), ())
+    run = Run().command("deploy.sh", 1).line("npm ERR! missing script: build")
+    objs = _json_objects(run, build_matchers(errors, warnings))
+    assert objs[-1]["level"] == "error"
+    assert "level" not in _json_objects(run)[-1]  # without the operator's pattern: a plain line
+
+
+def _json_objects(run: Run, matchers: ProblemMatchers | None = None) -> list[dict[str, object]]:
+    renderer = JsonLinesRenderer(matchers) if matchers else JsonLinesRenderer()
     return [json.loads(renderer.entry(n, e)) for n, e in run.read()]
 
 
