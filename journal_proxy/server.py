@@ -117,6 +117,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 async def serve(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT (or the idle exit), then shut down gracefully."""
     notifier = Notifier()
     app = make_app(settings)
     runner = ProxyRunner(
@@ -145,32 +146,8 @@ async def serve(settings: Settings) -> None:
     # systemctl reload: apply the revocation list now (the file watch would within a second).
     loop.add_signal_handler(signal.SIGHUP, apply_revocations, app)
 
-    async def housekeeping() -> None:
-        idle_since = loop.time()
-        tick = min(5.0, notifier.watchdog_interval or 5.0, settings.exit_idle_after or 5.0)
-        while True:
-            server = runner.server
-            connections = len(server.connections) if server is not None else 0
-            streams = app[STREAMS].active
-            hubs = app.get(HUBS, None)
-            notifier.send(
-                f"STATUS=serving: {connections} connections, {streams} streams, "
-                f"{len(hubs) if hubs else 0} followed invocations"
-            )
-            if notifier.watchdog_interval:
-                notifier.send("WATCHDOG=1")
-            if connections:
-                idle_since = loop.time()
-            elif settings.exit_idle_after and loop.time() - idle_since >= settings.exit_idle_after:
-                log.info(
-                    "idle for %.0fs, exiting until the next connection", settings.exit_idle_after
-                )
-                stop.set()
-                return
-            await asyncio.sleep(tick)
-
     notifier.send("READY=1", "STATUS=serving")
-    keeper = asyncio.create_task(housekeeping())
+    keeper = asyncio.create_task(_housekeeping(runner, settings, notifier, stop))
     try:
         await stop.wait()
     finally:
@@ -180,3 +157,32 @@ async def serve(settings: Settings) -> None:
         await runner.cleanup()
         notifier.close()
         log.info("stopped")
+
+
+async def _housekeeping(
+    runner: web.AppRunner, settings: Settings, notifier: Notifier, stop: asyncio.Event
+) -> None:
+    """Every few seconds: tell systemd the status, ping the watchdog, and set ``stop`` once
+    nothing has been connected for ``exit_idle_after`` (the socket starts the proxy again)."""
+    app = runner.app
+    loop = asyncio.get_running_loop()
+    idle_since = loop.time()
+    tick = min(5.0, notifier.watchdog_interval or 5.0, settings.exit_idle_after or 5.0)
+    while True:
+        server = runner.server
+        connections = len(server.connections) if server is not None else 0
+        streams = app[STREAMS].active
+        hubs = app.get(HUBS, None)
+        notifier.send(
+            f"STATUS=serving: {connections} connections, {streams} streams, "
+            f"{len(hubs) if hubs else 0} followed invocations"
+        )
+        if notifier.watchdog_interval:
+            notifier.send("WATCHDOG=1")
+        if connections:
+            idle_since = loop.time()
+        elif settings.exit_idle_after and loop.time() - idle_since >= settings.exit_idle_after:
+            log.info("idle for %.0fs, exiting until the next connection", settings.exit_idle_after)
+            stop.set()
+            return
+        await asyncio.sleep(tick)

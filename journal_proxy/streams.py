@@ -141,8 +141,9 @@ async def _follow_items(
     resume: int,
     follow_max: float,
 ) -> AsyncGenerator[Item, None]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + follow_max
+    """The lines after ``resume`` the reader missed (from the hub's memory, else from gatewayd),
+    then the hub's live lines; the subscription is closed however the reader stops."""
+    deadline = asyncio.get_running_loop().time() + follow_max
     try:
         last = resume
         if resume < sub.base_line:
@@ -160,29 +161,39 @@ async def _follow_items(
                         return
                     last = earlier[0]
         yield Marker.FLUSH
-        last = max(last, sub.base_line)
-        while True:
-            # The timeout wraps the wait only, never a yield: the reader's writes are not ours
-            # to cancel.
-            left = deadline - loop.time()
-            if left <= 0:
-                yield Ended(EndReason.MAX_DURATION, hub.status)
-                return
-            try:
-                async with asyncio.timeout(min(KEEPALIVE_SECONDS, left)):
-                    item = await sub.get()
-            except TimeoutError:
-                if deadline - loop.time() > 0:
-                    yield Marker.KEEPALIVE
-                continue
-            if isinstance(item, Ended):
+        live = _live_items(hub, sub, deadline, max(last, sub.base_line))
+        async with aclosing(live):
+            async for item in live:
                 yield item
-                return
-            if isinstance(item, StatusChanged):
-                yield item
-            elif item[0] > last:
-                last = item[0]
-                yield item
-            yield Marker.FLUSH
     finally:
         sub.close()
+
+
+async def _live_items(
+    hub: FollowHub, sub: Subscription, deadline: float, last: int
+) -> AsyncGenerator[Item, None]:
+    """The hub's lines after ``last`` (each flushed), keep-alives while nothing comes, the end."""
+    loop = asyncio.get_running_loop()
+    while True:
+        # The timeout wraps the wait only, never a yield: the reader's writes are not ours
+        # to cancel.
+        left = deadline - loop.time()
+        if left <= 0:
+            yield Ended(EndReason.MAX_DURATION, hub.status)
+            return
+        try:
+            async with asyncio.timeout(min(KEEPALIVE_SECONDS, left)):
+                item = await sub.get()
+        except TimeoutError:
+            if deadline - loop.time() > 0:
+                yield Marker.KEEPALIVE
+            continue
+        if isinstance(item, Ended):
+            yield item
+            return
+        if isinstance(item, StatusChanged):
+            yield item
+        elif item[0] > last:
+            last = item[0]
+            yield item
+        yield Marker.FLUSH
