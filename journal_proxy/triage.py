@@ -14,6 +14,33 @@ callers feed it the lines a resuming reader already has; :meth:`Triage.copy` han
 
 Cost: an ordinary line costs a set lookup, a string comparison and two attribute stores, and gets
 a shared :class:`LineInfo` (nothing is built); ``bench/triage_cost.py`` measures it.
+
+What the page (``renderers/html.py``) emits from it, so ``app.js`` can fold and navigate without
+ever seeing a trusted field (all text escaped as any log text; class names from this fixed list):
+
+* before a line with ``step_start``: ``<div class="sh" id="S{step}" data-step="{step}"
+  data-first="{line}">{step_name}</div>``, a step header that is not a line (no ``data-n``);
+* a group start marker is its own header and stays a line (its number and ``#L`` anchor keep
+  working): the line's usual element with the extra classes ``gh`` and ``gx`` (style
+  ``expanded``) or ``gq`` (``quiet``), ``data-group="{group}"``, and as content the title
+  (:meth:`LineInfo.shown`), never the raw ``::group::``/``---`` text;
+* an end or reopen marker: the line's element with class ``gm`` and ``data-group="{group}"``
+  (0 for a stray end), and no content;
+* an error or warning: the extra class ``e`` or ``w`` (the ``p0``-``p7`` class stays); for a
+  workflow command (``annotation.message`` set) the content is ``<span class="al">{location}</span>``
+  (when :attr:`Annotation.location` is not empty), ``<span class="at">{title param}</span>`` (when
+  there is one), then the message, never the raw ``::error ...::`` text;
+* after the last line, outside the line blocks, the index from :meth:`Triage.summary`:
+  ``<nav id="triage" aria-label="Steps and problems" data-errors data-warnings data-failed-step
+  data-error-lines="9 10 12" data-warning-lines="...">`` holding ``<ol class="steps">`` with one
+  ``<li data-step data-first data-last data-start data-end data-errors data-warnings>name</li>``
+  per step and ``<ol class="groups">`` with one ``<li data-group data-step data-first data-last
+  data-start data-end data-style data-expanded data-errors data-warnings>title</li>`` per group
+  (times ISO 8601 like ``data-t``; a span lasts from its first line to the first line after it).
+  Folded by default: every step and group except one holding an error, the last step of a failed
+  run, an expanded (``+++``) or reopened (``^^^ +++``) group, and the one a ``#L`` link points
+  into.  Live lines arrive over SSE with the same facts (``step_name``, ``group``, ``marker``,
+  ``level``, ``annotation``; see ``renderers/sse.py``).
 """
 
 from __future__ import annotations

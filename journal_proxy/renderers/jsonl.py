@@ -73,6 +73,9 @@ class JsonLinesRenderer:
         info = self.triage.observe(line, entry)
         return (_dumps(entry_object(line, entry, info)) + "\n").encode()
 
+    def seen(self, line: int, entry: Entry) -> None:
+        """Never called: JSON Lines does not resume (``resumes`` is False)."""
+
     def status(self, status: Status) -> bytes:
         return (_dumps({"status": status_dict(status)}) + "\n").encode()
 
