@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from journal_proxy import localjournal as lj
 
@@ -48,6 +48,16 @@ WATCH = """() => {
     });
   }).observe(document.getElementById('log'), { childList: true, subtree: true });
 }"""
+
+
+async def until(page: Page, expression: str, timeout: float = 30.0) -> None:
+    """Poll ``expression`` from here: Playwright's own wait_for_function evaluates strings inside
+    the page, which the page's CSP (no 'unsafe-eval') forbids."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        await asyncio.sleep(0.01)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -96,9 +106,7 @@ async def measure(lines: int, interval: float) -> dict[str, float]:
                 )
                 page = await browser.new_page(viewport={"width": 1200, "height": 800})
                 await page.goto(url)
-                await page.wait_for_function(
-                    "document.getElementById('live').textContent === 'Live'"
-                )
+                await until(page, "document.getElementById('live').textContent === 'Live'")
                 await page.evaluate(WATCH)
                 while 1 not in received:
                     await asyncio.sleep(0.01)
@@ -110,7 +118,7 @@ async def measure(lines: int, interval: float) -> dict[str, float]:
                     journal.write(lj.unit_line(clock, UNIT, inv, f"live line {i}"))
                     await asyncio.sleep(interval)
                 last = lines + 1
-                await page.wait_for_function(f"window.__painted['L{last}'] !== undefined")
+                await until(page, f"window.__painted['L{last}'] !== undefined")
                 painted = await page.evaluate("window.__painted")
                 while last not in received:
                     await asyncio.sleep(0.01)

@@ -3,7 +3,14 @@
 A deploy script's output goes to three places: a ``curl`` user's terminal, JSON consumers and the
 page.  Only SGR (colour and weight, ``ESC [ ... m``) is kept, without code 8 (concealed text would
 hide log text from the reader); cursor movement, OSC (window titles, hyperlinks, clipboard), DCS
-and bare control characters are removed so log text can never drive the reader's terminal.  Every pattern here is a plain alternation of character classes: linear time.
+and bare control characters are removed so log text can never drive the reader's terminal.  Every
+pattern here is a plain alternation of character classes: linear time.
+
+For the page and the text output this module also turns the kept SGR codes into a fixed
+vocabulary of CSS classes (16 theme colours, the 240 fixed xterm colours, 24-bit colours quantised
+to those: the page's Content-Security-Policy allows no inline style), resolves carriage-return
+redraws to what a terminal shows at the end (:func:`resolve_redraws`) and finds the http(s) URLs
+that become links (:func:`find_urls`; no other scheme ever does).
 """
 
 from __future__ import annotations

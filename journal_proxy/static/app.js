@@ -469,6 +469,7 @@
     for (const [cls, text, href] of withLinks(runs)) div.appendChild(textPart(cls, text, href));
     return div;
   }
+  let bottomFrame = 0;
   function appendEntry(e) {
     if (!Number.isInteger(e.line) || e.line <= lastLine) return;  // never a duplicate
     if (!chunk || chunkLines >= 500 || chunk.classList.contains("lazy")) {
@@ -482,7 +483,8 @@
     if (q && matchLine(el, q)) matches.textContent = log.getElementsByClassName("hit").length + " matches";
     for (const note of log.querySelectorAll(":scope > .note")) note.remove();
     if (following) {
-      toBottom();
+      // Once per frame, not per line: a burst of lines (a reconnect's backlog) costs one layout.
+      if (!bottomFrame) bottomFrame = requestAnimationFrame(() => { bottomFrame = 0; if (following) toBottom(); });
     } else {
       unseen++;
       showUnseen();
