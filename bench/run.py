@@ -3,7 +3,9 @@
 
 Prints a table of measurements and ratios against the nginx baseline, and writes it as JSON to
 bench/results/latest.json.  Measures (a) streaming one big invocation as text and JSON, (b)
-requests/s and p99 latency for a small finished invocation with 16 concurrent clients (wrk),
+requests/s and p99 latency for a small finished invocation with 16 concurrent clients (wrk), and
+for one that finished 5 s before (the burst when GitHub shows the result), (b2) the repeat read of
+the big log from the cache (plain and gzip) and the proxy's memory after every format twice,
 (c) time to first byte, (d) proxy memory before and after streaming, (e) live follow: write-to-
 arrival delay, upstream connections for 1/10/100 viewers, memory per idle viewer, (f) the page in
 headless Chromium (when Playwright and /usr/bin/chromium are there): first line on screen, and the
@@ -66,11 +68,12 @@ def build(directory: Path, entries: int) -> tuple[str, str]:
     return big, small
 
 
-def curl(url: str, accept: str = "*/*") -> dict[str, float]:
+def curl(url: str, accept: str = "*/*", compressed: bool = False) -> dict[str, float]:
     out = subprocess.run(
         [
             "curl",
             "-s",
+            *(["--compressed"] if compressed else []),
             "-o",
             "/dev/null",
             "-H",
@@ -88,10 +91,29 @@ def curl(url: str, accept: str = "*/*") -> dict[str, float]:
     return {"ttfb": float(out[0]), "seconds": float(out[1]), "bytes": float(out[2])}
 
 
-def median_runs(url: str, rounds: int, accept: str = "*/*") -> dict[str, float]:
+def median_runs(
+    url: str, rounds: int, accept: str = "*/*", compressed: bool = False
+) -> dict[str, float]:
     print(f"  measuring {url[:60]}... ({accept})", file=sys.stderr, flush=True)
-    runs = [curl(url, accept) for _ in range(rounds)]
+    runs = [curl(url, accept, compressed) for _ in range(rounds)]
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def finished_seconds_ago(directory: Path, seconds: float) -> str:
+    """A small run (10 lines) that finishes now, returned ``seconds`` later: the burst of clicks
+    when GitHub shows the result, not a log cached a minute ago."""
+    journal = lj.LiveJournal(directory, f"burst-{lj.new_invocation_id()[:6]}")
+    clock = lj.Clock(lj.now_usec())
+    inv = lj.new_invocation_id()
+    journal.write(lj.starting(clock, UNIT, inv))
+    for i in range(10):
+        clock.usec = max(clock.usec + 1, lj.now_usec())
+        journal.write(lj.unit_line(clock, UNIT, inv, f"deploy step {i}"))
+    clock.usec = max(clock.usec + 1, lj.now_usec())
+    journal.write(lj.succeeded(clock, UNIT, inv))
+    time.sleep(seconds)
+    journal.close()
+    return inv
 
 
 def wrk(url: str, seconds: int) -> dict[str, float]:
@@ -209,7 +231,7 @@ async def live_numbers(
         conns: dict[str, int] = {}
         mem_before = rss_kib(pid)
         viewers: list[aiohttp.ClientResponse] = []
-        for count in (1, 10, 100):
+        for count in (1, 10, 50, 100):
             while len(viewers) < count:
                 v = await session.get(base, headers={"Accept": "text/event-stream"})
                 viewers.append(v)
@@ -243,11 +265,16 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
   server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
 """)
         procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
-        proxy = lj.ProxyProcess(UNIT, gw.url)
+        # Proxy A keeps nothing (cache_bytes 1): every read of it is a first read.  Proxy B runs
+        # as shipped: the second read of a finished log comes from its cache.
+        (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
+        proxy = lj.ProxyProcess(UNIT, gw.url, "--config", str(tmp / "nocache.toml"))
         procs.append(proxy.proc)
+        cached_proxy = lj.ProxyProcess(UNIT, gw.url)
+        procs.append(cached_proxy.proc)
         lj.wait_port(nginx_port)
         proxy_port = proxy.port
-        proxy_pid = procs[-1].pid
+        proxy_pid = proxy.proc.pid
         gw_q = f"{gw.url}/entries?_SYSTEMD_INVOCATION_ID="
         ngx, prx = f"http://127.0.0.1:{nginx_port}/logs/", f"http://127.0.0.1:{proxy_port}/logs/"
         curl(prx + small + ".txt")  # warm up
@@ -263,12 +290,30 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             "export: gatewayd direct": median_runs(gw_q + big, rounds, EXPORT_MIME),
         }
         mem1 = rss_kib(proxy_pid)
+        cached = f"http://127.0.0.1:{cached_proxy.port}/logs/"
+        cache_mem0 = rss_kib(cached_proxy.proc.pid)
+        for accept, suffix in (("*/*", ".txt"), ("*/*", ".json"), ("text/html", "")):
+            for _ in range(2):  # every format of the big log, twice: once read, once kept
+                curl(cached + big + suffix, accept)
+        cache_mem1 = rss_kib(cached_proxy.proc.pid)
+        repeat_rows = {
+            "repeat text: nginx rule": rows["text: nginx rule"],
+            "repeat text: journal-proxy": median_runs(cached + big + ".txt", rounds),
+            "repeat text: journal-proxy gzip": median_runs(
+                cached + big + ".txt", rounds, compressed=True
+            ),
+        }
         page = asyncio.run(page_numbers(prx + big, entries + 4, rounds))
         print("  wrk, small invocation", file=sys.stderr, flush=True)
         small_rows = {
             "small: nginx rule": wrk(ngx + small, wrk_s),
             "small: journal-proxy": wrk(prx + small + ".txt", wrk_s),
         }
+        print("  wrk, a small run that finished 5 s ago", file=sys.stderr, flush=True)
+        burst = finished_seconds_ago(tmp / "journal", 5.0)
+        small_rows["burst 5 s after: nginx rule"] = wrk(ngx + burst, wrk_s)
+        burst = finished_seconds_ago(tmp / "journal", 5.0)
+        small_rows["burst 5 s after: journal-proxy"] = wrk(cached + burst + ".txt", wrk_s)
         print("  live follow", file=sys.stderr, flush=True)
         live = asyncio.run(live_numbers(proxy_port, gw.port, tmp / "journal", writes, proxy_pid))
         base_text = rows["text: nginx rule"]["seconds"]
@@ -281,14 +326,24 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
                 f"{name:28} {r['seconds']:8.2f} {r['bytes'] / r['seconds'] / 1e6:8.1f} "
                 f"{r['ttfb'] * 1000:8.1f} {r['seconds'] / base:8.2f}"
             )
-        nrps = small_rows["small: nginx rule"]["rps"]
+        for name, r in repeat_rows.items():
+            print(
+                f"{name:28} {r['seconds']:8.2f} {r['bytes'] / r['seconds'] / 1e6:8.1f} "
+                f"{r['ttfb'] * 1000:8.1f} {r['seconds'] / base_text:8.2f}"
+            )
         for name, r in small_rows.items():
+            nrps = small_rows[name.split(":")[0] + ": nginx rule"]["rps"]
             print(
                 f"{name:28} {r['rps']:8.0f} req/s  p99 {r['p99_ms']:.1f} ms  x nginx {r['rps'] / nrps:.2f}"
             )
         print(
             f"proxy RSS before/after streaming: {mem0 / 1024:.1f} / {mem1 / 1024:.1f} MiB "
             f"(growth {(mem1 - mem0) / 1024:.1f} MiB)"
+        )
+        print(
+            f"cached proxy RSS before/after every format of the big log twice: "
+            f"{cache_mem0 / 1024:.1f} / {cache_mem1 / 1024:.1f} MiB "
+            f"(growth {(cache_mem1 - cache_mem0) / 1024:.1f} MiB; cache bound 64 MiB + 30 MiB)"
         )
         if page:
             print(
@@ -301,7 +356,8 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
         print(f"proxy wall time per entry (text): {cpu:.1f} us")
         print(
             f"live: delay median {live['delay_ms_median']:.1f} ms, p99 {live['delay_ms_p99']:.1f} ms; "
-            f"gatewayd connections for 1/10/100 viewers: {live['upstream_connections_for_viewers']}; "
+            f"gatewayd connections for 1/10/50/100 viewers: "
+            f"{live['upstream_connections_for_viewers']}; "
             f"{live['kib_per_idle_viewer']} KiB per idle viewer"
         )
         out = {
@@ -309,6 +365,8 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             "rounds": rounds,
             "streams": rows,
             "small": small_rows,
+            "repeat": repeat_rows,
+            "cached_proxy_rss_kib": [cache_mem0, cache_mem1],
             "proxy_rss_kib": [mem0, mem1],
             "page": page,
             "live": live,

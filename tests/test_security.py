@@ -138,10 +138,12 @@ async def test_operator_can_allow_a_user_field_but_never_a_trusted_one(
     assert first["fields"] == {"SYSLOG_FACILITY": "3"}
 
 
-async def test_text_output_keeps_colour_but_no_other_terminal_control(
+async def test_text_output_is_plain_and_color_keeps_colour_but_no_other_terminal_control(
     proxy: Any, corpus: Corpus
 ) -> None:
-    text = await (await proxy.get(f"/logs/{corpus.tricky}.txt")).text()
+    plain = await (await proxy.get(f"/logs/{corpus.tricky}.txt")).text()
+    assert "\x1b" not in plain and "moved green" in plain
+    text = await (await proxy.get(f"/logs/{corpus.tricky}.txt?color")).text()
     assert "\x1b]0;" not in text and "pwned\x07" not in text
     assert "\x1b[2J" not in text and "\x1b[H" not in text
     assert "\x1b[1;32mgreen\x1b[0m" in text
