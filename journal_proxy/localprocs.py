@@ -114,7 +114,12 @@ class ProxyProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL if stderr is None else stderr,
         )
-        wait_port(self.port)
+        try:
+            wait_port(self.port)
+        except BaseException:
+            self.proc.kill()  # never left running behind a failed test
+            self.proc.wait()
+            raise
 
     @property
     def url(self) -> str:

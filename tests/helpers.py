@@ -6,26 +6,84 @@ Tests wait on something observable (a status, a line, a counter), never on a fix
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 
 async def exchange(host: str, port: int, raw: bytes, timeout: float = 10.0) -> bytes:
-    """Send ``raw`` bytes exactly as written and read until the server closes."""
+    """Send ``raw`` bytes exactly as written and read until the server closes (a reset ends the
+    answer too: what came before it is returned)."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(raw)
         await writer.drain()
-        return await asyncio.wait_for(reader.read(), timeout)
+        return await asyncio.wait_for(_read_all(reader), timeout)
     finally:
         writer.close()
 
 
+async def _read_all(reader: asyncio.StreamReader) -> bytes:
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := await reader.read(65536):
+            data += chunk
+    return data
+
+
+def exchange_blocking(
+    raw: bytes,
+    *,
+    port: int | None = None,
+    unix: str | None = None,
+    source: str = "127.0.0.1",
+    timeout: float = 10.0,
+) -> bytes:
+    """The blocking twin of :func:`exchange`, to loopback ``port`` (from address ``source``) or
+    to the unix socket ``unix``, for tests that drive processes."""
+    if unix is not None:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(timeout)
+        sock.connect(unix)
+    else:
+        assert port is not None
+        sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout, source_address=(source, 0)
+        )
+    with sock:
+        sock.sendall(raw)
+        data = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                data += chunk
+    return data
+
+
+def get_blocking(
+    target: str, *, port: int | None = None, unix: str | None = None
+) -> tuple[int, bytes]:
+    """``GET target`` as HTTP/1.0 (the server closes after answering): status and body."""
+    raw = f"GET {target} HTTP/1.0\r\nHost: x\r\n\r\n".encode()
+    status, _, body = split_response(exchange_blocking(raw, port=port, unix=unix))
+    return status, body
+
+
+def recv_until(sock: socket.socket, marker: bytes, got: bytes = b"") -> bytes:
+    """Read a blocking socket (its own timeout applies) until ``marker`` is in what came."""
+    while marker not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"closed before {marker!r} came: {got[-300:]!r}")
+        got += chunk
+    return got
+
+
 def status_of(response: bytes) -> int:
-    """The status code of a raw HTTP response."""
-    return int(response.split(b" ", 2)[1])
+    """The status code of a raw HTTP response; 0 when no HTTP answer came (connection closed)."""
+    return int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/") else 0
 
 
 def split_response(data: bytes) -> tuple[int, bytes, bytes]:

@@ -13,12 +13,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from journal_proxy import localjournal as lj
+
+from .helpers import exchange_blocking, status_of
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "deploy/nginx"
@@ -27,15 +27,6 @@ SHIPPED_LOG_DIR = "/var/log/nginx/"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PROXY = [sys.executable, "-m", "journal_proxy.cli"]
 SHAPES = ("listen", "activated")  # --listen unix:/path, and systemd socket activation
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll ``check`` until it holds: nginx writes its access log after the answer is sent."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.02)
 
 
 def nginx_config(
@@ -134,17 +125,10 @@ def connect(port: int, source: str) -> socket.socket:
     return sock
 
 
-def status_of(head: bytes) -> int:
-    return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
-
-
 def get(port: int, target: str, source: str = "127.0.0.1") -> tuple[int, bytes]:
     """One HTTP/1.0 GET through nginx; the status and the whole answer."""
-    with connect(port, source) as sock:
-        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
+    raw = f"GET {target} HTTP/1.0\r\nHost: x\r\n\r\n".encode()
+    data = exchange_blocking(raw, port=port, source=source)
     return status_of(data), data
 
 

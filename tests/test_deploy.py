@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,27 +19,10 @@ from journal_proxy import localjournal as lj
 from journal_proxy.activation import Notifier, listen_sockets
 
 from .conftest import UNIT, Corpus
+from .helpers import get_blocking, recv_until, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY = [sys.executable, "-m", "journal_proxy.cli"]
-
-
-def _get(url: str, timeout: float = 10, unix: str | None = None) -> tuple[int, bytes]:
-    if unix:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(timeout)
-            s.connect(unix)
-            s.sendall(f"GET {url} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        return int(head.split(b" ")[1]), body
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 @pytest.fixture
@@ -105,7 +87,7 @@ def test_tcp_socket_activation_serves_and_notifies(
     try:
         # systemd-socket-activate starts the program on the first connection, as systemd does.
         lj.wait_port(port)
-        status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
+        status, body = get_blocking(f"/logs/{corpus.ok}.txt", port=port)
         assert status == 200 and b"step 1" in body
         seen = _messages(sock, "READY=1")
         seen += _messages(sock, "WATCHDOG=1")
@@ -146,7 +128,7 @@ def test_unix_socket_activation_and_unix_upstream(
     )
     try:
         lj.wait_path(listen_sock)
-        status, body = _get(f"/logs/{corpus.failed}.txt", unix=listen_sock)
+        status, body = get_blocking(f"/logs/{corpus.failed}.txt", unix=listen_sock)
         assert status == 200
         assert b"failed: exit-code, status 1" in body
     finally:
@@ -170,15 +152,16 @@ def test_listen_on_unix_path_with_mode(
             "--listen",
             f"unix:{path}",
             "--listen-mode",
-            "600",
+            "640",
         ],
         stderr=subprocess.DEVNULL,
     )
     try:
         lj.wait_path(path)
-        time.sleep(0.1)  # the mode is set right after the socket appears
-        assert os.stat(path).st_mode & 0o777 == 0o600
-        assert _get(f"/logs/{corpus.ok}.json", unix=path)[0] == 200
+        # The socket appears owner-only (0600, the umask while it is made), then gets its mode:
+        # 640 is neither that nor the default 660, so the flag is what this sees.
+        wait_until(lambda: os.stat(path).st_mode & 0o777 == 0o640, what="the socket's mode 640")
+        assert get_blocking(f"/logs/{corpus.ok}.json", unix=path)[0] == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -204,7 +187,7 @@ def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
     )
     try:
         lj.wait_port(port)
-        assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # starts it, as systemd would
+        assert get_blocking("/healthz", port=port)[0] == 200  # starts it, as systemd would
         started = time.monotonic()
         assert proc.wait(timeout=15) == 0
         assert time.monotonic() - started < 8
@@ -220,26 +203,20 @@ def test_sigterm_ends_follow_streams_with_a_closing_line(tmp_path: Path) -> None
     inv = lj.new_invocation_id()
     clock = lj.Clock(lj.now_usec())
     journal.write(lj.starting(clock, UNIT, inv))
-    port = lj.free_port()
-    proc = subprocess.Popen(
-        [*PROXY, "serve", "--unit", UNIT, "--upstream", gw.url, "--listen", f"127.0.0.1:{port}"],
-        stderr=subprocess.PIPE,
-    )
+    proxy = lj.ProxyProcess(UNIT, gw.url, stderr=subprocess.PIPE)
+    proc, port = proxy.proc, proxy.port
     try:
-        lj.wait_port(port)
-        for _ in range(100):
-            if _get(f"http://127.0.0.1:{port}/logs/{inv}.txt")[0] == 200:
-                break
-            time.sleep(0.05)
+        wait_until(
+            lambda: get_blocking(f"/logs/{inv}.txt", port=port)[0] == 200,
+            what="the live journal served",
+        )
         conn = socket.create_connection(("127.0.0.1", port))
         conn.sendall(f"GET /logs/{inv}.txt?follow HTTP/1.0\r\n\r\n".encode())
         conn.settimeout(10)
-        first = conn.recv(65536)
-        assert b"Starting" in first or b"200 OK" in first
-        time.sleep(0.2)
+        got = recv_until(conn, b"Starting")  # past its history: the follow is live
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        rest = first
+        rest = got
         while chunk := conn.recv(65536):
             rest += chunk
         assert b"# end of stream: the server is shutting down" in rest
@@ -291,57 +268,38 @@ def test_behind_real_nginx_with_the_shipped_snippet_including_live_follow(tmp_pa
     inv = lj.new_invocation_id()
     clock = lj.Clock(lj.now_usec())
     journal.write(lj.starting(clock, UNIT, inv) + lj.unit_line(clock, UNIT, inv, "hello via nginx"))
-    proxy_port, nginx_port = lj.free_port(), lj.free_port()
-    proxy = subprocess.Popen(
-        [
-            *PROXY,
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            gw.url,
-            "--listen",
-            f"127.0.0.1:{proxy_port}",
-        ],
-        stderr=subprocess.DEVNULL,
-    )
+    proxy = lj.ProxyProcess(UNIT, gw.url)
+    nginx_port = lj.free_port()
     ngx = subprocess.Popen(
-        [nginx, "-c", str(_nginx_conf(tmp_path, proxy_port, nginx_port))], stderr=subprocess.DEVNULL
+        [nginx, "-c", str(_nginx_conf(tmp_path, proxy.port, nginx_port))], stderr=subprocess.DEVNULL
     )
     try:
-        lj.wait_port(proxy_port)
         lj.wait_port(nginx_port)
-        base = f"http://127.0.0.1:{nginx_port}"
-        for _ in range(100):
-            status, body = _get(f"{base}/logs/{inv}.txt")
-            if b"hello via nginx" in body:
-                break
-            time.sleep(0.05)
+        wait_until(
+            lambda: b"hello via nginx" in get_blocking(f"/logs/{inv}.txt", port=nginx_port)[1],
+            what="the live journal served through nginx",
+        )
+        status, body = get_blocking(f"/logs/{inv}.txt", port=nginx_port)
         assert status == 200 and b"hello via nginx" in body
-        assert _get(f"{base}/entries")[0] == 404
-        assert _get(f"{base}/logs/{inv.upper()}")[0] == 404
+        assert get_blocking("/entries", port=nginx_port)[0] == 404
+        assert get_blocking(f"/logs/{inv.upper()}", port=nginx_port)[0] == 404
         conn = socket.create_connection(("127.0.0.1", nginx_port))
         conn.sendall(f"GET /logs/{inv}.txt?follow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         conn.settimeout(10)
-        got = b""
-        while b"hello via nginx" not in got:
-            got += conn.recv(65536)
+        got = recv_until(conn, b"hello via nginx")
         journal.write(lj.unit_line(clock, UNIT, inv, "live through nginx"))
         started = time.monotonic()
-        while b"live through nginx" not in got:
-            got += conn.recv(65536)
+        got = recv_until(conn, b"live through nginx", got)
         assert time.monotonic() - started < 2  # not held back by proxy buffering
         journal.write(lj.succeeded(clock, UNIT, inv))
-        while b"end of stream" not in got:
-            got += conn.recv(65536)
+        recv_until(conn, b"end of stream", got)
         conn.close()
         for log in tmp_path.glob("*.log"):
             assert inv not in log.read_text(), log
     finally:
         ngx.terminate()
-        proxy.terminate()
         ngx.wait(timeout=10)
-        proxy.wait(timeout=10)
+        proxy.stop()
         journal.close()
         gw.stop()
 
@@ -443,27 +401,19 @@ def test_https_upstream_with_client_certificate(
     # Debian 12's gatewayd has no --trust ("Option --trust= is not available"), so it cannot demand
     # the client certificate; the proxy still presents it, and verifies gatewayd against the CA.
     gw = lj.Gatewayd(directory, tls=[f"--cert={d}/server.pem", f"--key={d}/server.key"])
-    port = lj.free_port()
-    base = [*PROXY, "serve", "--unit", UNIT, "--upstream", gw.url, "--listen", f"127.0.0.1:{port}"]
-    trusted = [*base, "--upstream-trust", f"{d}/ca.pem"]
-    with_cert = subprocess.Popen(
-        [*trusted, "--upstream-cert", f"{d}/client.pem", "--upstream-key", f"{d}/client.key"],
-        stderr=subprocess.DEVNULL,
-    )
+    trust = ("--upstream-trust", f"{d}/ca.pem")
+    cert = ("--upstream-cert", f"{d}/client.pem", "--upstream-key", f"{d}/client.key")
     try:
-        lj.wait_port(port)
-        status, body = _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")
-        assert status == 200 and b"step 1" in body
+        with_cert = lj.ProxyProcess(UNIT, gw.url, *trust, *cert)
+        try:
+            status, body = get_blocking(f"/logs/{corpus.ok}.txt", port=with_cert.port)
+            assert status == 200 and b"step 1" in body
+        finally:
+            with_cert.stop()
+        without = lj.ProxyProcess(UNIT, gw.url)
+        try:  # gatewayd refuses us
+            assert get_blocking(f"/logs/{corpus.ok}.txt", port=without.port)[0] == 502
+        finally:
+            without.stop()
     finally:
-        with_cert.terminate()
-        with_cert.wait(timeout=10)
-    without = subprocess.Popen(base, stderr=subprocess.DEVNULL)
-    try:
-        lj.wait_port(port)
-        assert (
-            _get(f"http://127.0.0.1:{port}/logs/{corpus.ok}.txt")[0] == 502
-        )  # gatewayd refuses us
-    finally:
-        without.terminate()
-        without.wait(timeout=10)
         gw.stop()

@@ -15,7 +15,7 @@ from journal_proxy import localjournal as lj
 from journal_proxy.logs import AcceptErrorThrottle
 
 from .conftest import UNIT
-from .helpers_nginx import eventually
+from .helpers import wait_until
 
 ACCEPT_ERROR = AcceptErrorThrottle.MESSAGE
 
@@ -81,7 +81,11 @@ def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: lj.Ga
         # completes connections into the listen backlog, so connecting never fails here).
         for _ in range(100):
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-        eventually(lambda: any(ACCEPT_ERROR in line for line in lines), "the accept error logged")
+        wait_until(
+            lambda: any(ACCEPT_ERROR in line for line in lines),
+            what="the accept error logged",
+            timeout=10.0,
+        )
         # The shortage under test lasts this long: asyncio retries the accept every
         # ACCEPT_RETRY_DELAY seconds, so without the throttle this would log four more lines.
         time.sleep(4 * asyncio_constants.ACCEPT_RETRY_DELAY + 0.5)
@@ -98,7 +102,7 @@ def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: lj.Ga
             except OSError:
                 return False
 
-        eventually(served, "a new client served once descriptors are free", timeout=15)
+        wait_until(served, what="a new client served once descriptors are free", timeout=15)
     finally:
         for s in idle:
             s.close()

@@ -18,6 +18,7 @@ import pytest
 from journal_proxy import localjournal as lj
 
 from .conftest import UNIT, Corpus
+from .helpers import wait_until
 from .helpers_nginx import (
     NGINX_DIR,
     SHAPES,
@@ -25,7 +26,6 @@ from .helpers_nginx import (
     SilentUnixServer,
     UnixProxy,
     connect,
-    eventually,
     get,
     open_stream,
 )
@@ -135,9 +135,10 @@ def test_no_nginx_log_holds_the_id_when_the_proxy_is_down(down: str, tmp_path: P
             assert get(nginx.port, f"/static/{capability}")[0] == 502
             assert get(nginx.port, f"/control/{control}")[0] == 502
             access = nginx.directory / "journal-proxy.access.log"
-            eventually(
+            wait_until(
                 lambda: access.exists() and access.read_text().count(" 502 ") == 3,
-                "three 502s in the redacted access log",
+                what="three 502s in the redacted access log",
+                timeout=10.0,
             )
             _no_capability_in_logs(nginx, capability, control)
             # The operator still sees which link failed, by its first 8 hex digits.
@@ -153,12 +154,13 @@ def _abandon(nginx: Nginx, stuck: SilentUnixServer, n: int, target: str) -> None
     """The ``n``-th request to the stuck proxy: sent, waited on, then given up by the reader."""
     sock = socket.create_connection(("127.0.0.1", nginx.port), timeout=10)
     sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    eventually(
+    wait_until(
         lambda: len(stuck.requests) > n and target.encode() in stuck.requests[n],
-        "the request reached the stuck proxy",
+        what="the request reached the stuck proxy",
+        timeout=10.0,
     )
     sock.close()  # nginx logs the abort (info) and drops the upstream connection
-    eventually(lambda: stuck.closed > n, "nginx closed the upstream connection")
+    wait_until(lambda: stuck.closed > n, what="nginx closed the upstream connection", timeout=10.0)
 
 
 def test_no_nginx_log_holds_the_id_when_the_proxy_is_slow(tmp_path: Path) -> None:
@@ -169,9 +171,10 @@ def test_no_nginx_log_holds_the_id_when_the_proxy_is_slow(tmp_path: Path) -> Non
         with Nginx(tmp_path / "nginx", sock_path, extra=CONTROL) as nginx:
             _abandon(nginx, stuck, 0, f"/logs/{capability}.txt?follow")
             _abandon(nginx, stuck, 1, f"/control/{control}")
-            eventually(
+            wait_until(
                 lambda: any(control in t for t in nginx.logs().values()),
-                "the control's abort logged",
+                what="the control's abort logged",
+                timeout=10.0,
             )
             _no_capability_in_logs(nginx, capability, control)
     finally:
@@ -187,7 +190,11 @@ def test_at_debug_level_only_the_lines_before_a_location_is_chosen_hold_the_id(
     with Nginx(tmp_path / "nginx", sock_path, error_level="debug", extra=CONTROL) as nginx:
         assert get(nginx.port, f"/logs/{capability}")[0] == 502
         assert get(nginx.port, f"/control/{control}")[0] == 502
-        eventually(lambda: any(control in t for t in nginx.logs().values()), "the control logged")
+        wait_until(
+            lambda: any(control in t for t in nginx.logs().values()),
+            what="the control logged",
+            timeout=10.0,
+        )
         lines = [
             line
             for text in nginx.logs().values()
