@@ -27,7 +27,7 @@ from .lifecycle import Status
 from .mask import Masker
 from .settings import Timeouts
 from .subscription import Subscription
-from .types import Ended, EndReason, Item, Marker, Source, StatusChanged
+from .types import Ended, EndReason, Item, Marker, Seen, Source, StatusChanged
 from .upstreams import Located, locate
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ async def open_follow(
 
 async def _history_from_gatewayd(
     hub: FollowHub, query: InvocationQuery, masker: Masker, resume: int, until: int
-) -> AsyncGenerator[NumberedEntry | Ended, None]:
-    """Lines ``resume + 1`` to ``until``, read again (the hub no longer holds them)."""
+) -> AsyncGenerator[NumberedEntry | Seen | Ended, None]:
+    """Lines ``resume + 1`` to ``until``, read again (the hub no longer holds them); the lines
+    up to ``resume`` as :class:`Seen`."""
     assert hub.client is not None
     session = masker.session()  # sees every line from the first, so its state is right
     try:
@@ -122,8 +123,7 @@ async def _history_from_gatewayd(
         async with aclosing(log_):
             async for line, entry in log_:
                 entry = session.apply(entry)
-                if line > resume:
-                    yield line, entry
+                yield (line, entry) if line > resume else Seen(((line, entry),))
                 if line >= until:
                     break
     except (UpstreamError, InvocationNotFound) as exc:
@@ -146,12 +146,13 @@ async def _follow_items(
     deadline = asyncio.get_running_loop().time() + follow_max
     try:
         last = resume
-        if resume < sub.base_line:
+        if sub.base_line:
+            # Lines 1..base_line: the ones after ``resume`` are sent, the others are Seen.
             if hub.history is not None:
                 # From the hub's memory: joining a live run costs gatewayd nothing.
+                yield Seen(hub.history[: min(resume, sub.base_line)])
                 for numbered in hub.history[resume : sub.base_line]:
                     yield numbered
-                last = sub.base_line
             else:
                 hubs.history_reads += 1
                 past = _history_from_gatewayd(hub, query, masker, resume, sub.base_line)
@@ -159,7 +160,6 @@ async def _follow_items(
                     yield earlier
                     if isinstance(earlier, Ended):
                         return
-                    last = earlier[0]
         yield Marker.FLUSH
         live = _live_items(hub, sub, deadline, max(last, sub.base_line))
         async with aclosing(live):
@@ -196,4 +196,6 @@ async def _live_items(
         elif item[0] > last:
             last = item[0]
             yield item
+        else:
+            yield Seen((item,))
         yield Marker.FLUSH

@@ -6,6 +6,7 @@ layer as one stream of :data:`Item`: numbered entries, status changes, and one :
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,4 +82,12 @@ class Marker(StrEnum):
     KEEPALIVE = "keepalive"  # nothing new for a while: tell the connection we are here
 
 
-Item = NumberedEntry | StatusChanged | Ended | Marker
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Lines the reader already has (up to its ``Last-Event-ID``): not written, but observed by
+    renderers that keep per-log state (steps), so the lines after them are numbered alike."""
+
+    entries: Sequence[NumberedEntry]
+
+
+Item = NumberedEntry | StatusChanged | Ended | Marker | Seen

@@ -182,11 +182,6 @@ async def test_a_live_follow_numbers_steps_as_the_finished_log_does(
     assert steps(read)[:6] == [(1, None), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a resumed SSE stream must let the renderer see the lines before Last-Event-ID "
-    "(SseRenderer.seen); streams.py does not pass them yet",
-)
 async def test_a_resumed_sse_stream_numbers_steps_as_from_the_start(
     make_proxy: Any, runs_gatewayd: tuple[str, Runs]
 ) -> None:

@@ -29,13 +29,17 @@ async def test_json_lines_have_exactly_the_public_fields(proxy: Any, corpus: Cor
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("application/x-ndjson")
     objs = [json.loads(line) for line in (await resp.text()).splitlines()]
-    entries, final = objs[:-1], objs[-1]
+    first, entries, final = objs[0], objs[1:-1], objs[-1]
+    assert first == {"status": final["status"]}  # finished: the status comes first as well
     assert [e["line"] for e in entries] == list(range(1, len(entries) + 1))
     for e in entries:
-        assert set(e) == {"line", "time", "priority", "identifier", "message"}
+        # "step" is the only optional field these lines can have (no error or warning here)
+        assert set(e) - {"step"} == {"line", "time", "priority", "identifier", "message"}
         assert e["time"].endswith("Z") and len(e["time"]) == len("2026-01-01T00:00:00.000000Z")
     assert [e["message"] for e in entries[1:6]] == corpus.ok_lines
+    assert [e.get("step") for e in entries[:2]] == [None, 1]
     assert final["status"]["state"] == "succeeded"
+    assert final["summary"] == {"errors": 0, "warnings": 0, "failed_step": None}
 
 
 async def test_failed_invocation_reports_result_and_exit_status(proxy: Any, corpus: Corpus) -> None:
@@ -43,7 +47,7 @@ async def test_failed_invocation_reports_result_and_exit_status(proxy: Any, corp
     final = json.loads((await resp.text()).splitlines()[-1])["status"]
     assert final["state"] == "failed"
     assert final["result"] == "exit-code"
-    assert final["exit_status"] == "1"
+    assert final["exit_status"] == 1
     assert final["description"] == "failed: exit-code, status 1"
     assert final["duration"] is not None
 

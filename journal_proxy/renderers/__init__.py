@@ -33,6 +33,10 @@ class Renderer(Protocol):
 
     def entry(self, line: int, entry: Entry) -> bytes: ...
 
+    def seen(self, line: int, entry: Entry) -> None:
+        """A line the reader already has (before ``Last-Event-ID``): write nothing, but keep
+        per-log state (steps, groups) right for the lines that follow."""
+
     def status(self, status: Status) -> bytes:
         """The status changed while streaming."""
 

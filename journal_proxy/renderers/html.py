@@ -176,6 +176,9 @@ class HtmlRenderer:
             f'data-t="{iso}" data-h="{iso[11:23]} {ident}">{_message_html(entry.message)}</div>\n'
         ).encode()
 
+    def seen(self, line: int, entry: Entry) -> None:
+        """Never called: this format does not resume."""
+
     def status(self, status: Status) -> bytes:
         return b""
 

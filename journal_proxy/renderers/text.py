@@ -71,6 +71,9 @@ class TextRenderer:
             message = _BREAK.sub(CONTINUATION, message)
         return f"{iso_time(entry.realtime_usec)} {identifier}: {message}\n".encode()
 
+    def seen(self, line: int, entry: Entry) -> None:
+        """Never called: this format does not resume."""
+
     def status(self, status: Status) -> bytes:
         return f"# status: {_summary(status)}\n".encode()
 

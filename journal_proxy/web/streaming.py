@@ -21,7 +21,7 @@ from ..ids import InvocationId
 from ..invocation_log import InvocationQuery
 from ..renderers import Renderer
 from ..streams import OpenedLog, open_now
-from ..types import Ended, Marker, StatusChanged
+from ..types import Ended, Marker, Seen, StatusChanged
 from .state import CACHE, CLIENTS, MASKER, READS, SETTINGS, TALLY
 
 FLUSH_BYTES = 64 * 1024
@@ -165,6 +165,10 @@ async def respond(
                     continue
             elif isinstance(item, StatusChanged):
                 out.add(renderer.status(item.status))
+                continue
+            elif isinstance(item, Seen):
+                for line, entry in item.entries:
+                    renderer.seen(line, entry)
                 continue
             elif isinstance(item, Ended):
                 out.add(renderer.end(item.status, item.reason))
