@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +18,7 @@ from ..hub_registry import HubRegistry
 from ..invocation_log import Counters, InvocationQuery
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
-from ..metrics import Metrics, Tally
+from ..metrics import Kind, Metrics, Tally
 from ..revocation import RevocationList
 from ..settings import Settings
 from ..shared_read import SharedReads
@@ -61,7 +62,7 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
         return await locate(clients, query, settings.timeouts.upstream_headers)
 
     app[HUBS] = HubRegistry(locator, settings.timeouts, settings.limits, app[MASKER])
-    _register_upstream_metrics(app)
+    _register_metrics(app, _UPSTREAM_METRICS)
     yield
     await app[HUBS].close(EndReason.SHUTDOWN)
     await asyncio.gather(*(c.close() for c in clients))
@@ -109,75 +110,81 @@ async def _end_follows(app: web.Application) -> None:
         await asyncio.sleep(_LAST_LINE_SECONDS)
 
 
-def _register_metrics(app: web.Application) -> None:
-    m, tally, counters = app[METRICS], app[TALLY], app[COUNTERS]
-    cache, streams, throttle = app[CACHE], app[STREAMS], app[THROTTLE]
-    m.add(
+#: What reads the app's state for /metrics: (name, kind, help, reader), in the order shown.
+Reader = Callable[[web.Application], float | int]
+_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+    (
         "refused_requests_total",
         "counter",
         "Requests refused before reaching gatewayd.",
-        lambda: tally.refused,
-    )
-    m.add("active_streams", "gauge", "Responses being streamed now.", lambda: streams.active)
-    m.add("stream_clients", "gauge", "Clients with a stream open now.", lambda: streams.clients)
-    m.add(
+        lambda a: a[TALLY].refused,
+    ),
+    ("active_streams", "gauge", "Responses being streamed now.", lambda a: a[STREAMS].active),
+    ("stream_clients", "gauge", "Clients with a stream open now.", lambda a: a[STREAMS].clients),
+    (
         "throttle_clients",
         "gauge",
         "Addresses the refusal throttle remembers.",
-        lambda: len(throttle),
-    )
-    m.add(
+        lambda a: len(a[THROTTLE]),
+    ),
+    (
         "cache_bytes",
         "gauge",
         "Bytes the finished-log cache holds (counted honestly).",
-        lambda: cache.held,
-    )
-    m.add("cache_logs", "gauge", "Finished log bodies (one per format) held.", lambda: len(cache))
-    m.add(
-        "shared_reads", "gauge", "Young gatewayd reads a request may join.", lambda: len(app[READS])
-    )
-    m.add(
+        lambda a: a[CACHE].held,
+    ),
+    ("cache_logs", "gauge", "Finished log bodies (one per format) held.", lambda a: len(a[CACHE])),
+    ("shared_reads", "gauge", "Young gatewayd reads a request may join.", lambda a: len(a[READS])),
+    (
         "entries_streamed_total",
         "counter",
         "Verified entries read from gatewayd.",
-        lambda: counters.entries,
-    )
-    m.add(
+        lambda a: a[COUNTERS].entries,
+    ),
+    (
         "entries_dropped_total",
         "counter",
         "Entries gatewayd sent that failed verification.",
-        lambda: counters.dropped,
-    )
-    m.add(
+        lambda a: a[COUNTERS].dropped,
+    ),
+    (
         "bytes_streamed_total",
         "counter",
         "Body bytes written to clients.",
-        lambda: tally.bytes_streamed,
-    )
-
-
-def _register_upstream_metrics(app: web.Application) -> None:
-    m, clients, hubs = app[METRICS], app[CLIENTS], app[HUBS]
-    m.add("follow_hubs", "gauge", "Invocations followed upstream now.", lambda: len(hubs))
-    m.add("follow_viewers", "gauge", "Viewers of followed invocations.", lambda: hubs.viewers)
-    m.add(
+        lambda a: a[TALLY].bytes_streamed,
+    ),
+)
+#: Registered once the gatewayd clients and the hubs exist (``_upstreams``).
+_UPSTREAM_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+    ("follow_hubs", "gauge", "Invocations followed upstream now.", lambda a: len(a[HUBS])),
+    ("follow_viewers", "gauge", "Viewers of followed invocations.", lambda a: a[HUBS].viewers),
+    (
         "upstream_requests_total",
         "counter",
         "Requests made to gatewayd.",
-        lambda: sum(c.requests for c in clients),
-    )
-    m.add(
+        lambda a: sum(c.requests for c in a[CLIENTS]),
+    ),
+    (
         "upstream_errors_total",
         "counter",
         "gatewayd requests that failed.",
-        lambda: sum(c.errors for c in clients),
-    )
-    m.add(
+        lambda a: sum(c.errors for c in a[CLIENTS]),
+    ),
+    (
         "upstream_header_seconds_total",
         "counter",
         "Time waiting for gatewayd headers.",
-        lambda: sum(c.latency_total for c in clients),
-    )
+        lambda a: sum(c.latency_total for c in a[CLIENTS]),
+    ),
+)
+
+
+def _register_metrics(
+    app: web.Application, table: tuple[tuple[str, Kind, str, Reader], ...]
+) -> None:
+    metrics = app[METRICS]
+    for name, kind, help_, read in table:
+        metrics.add(name, kind, help_, functools.partial(read, app))
 
 
 def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.Application:
@@ -208,7 +215,7 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
     app[THROTTLE] = RefusalThrottle()
     app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
     app[READS] = SharedReads()
-    _register_metrics(app)
+    _register_metrics(app, _METRICS)
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(_watch_revocations)
     app.on_shutdown.append(_end_follows)
