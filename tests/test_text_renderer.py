@@ -135,3 +135,16 @@ async def test_txt_is_plain_for_grep_and_colour_is_asked_for(proxy: Any, corpus:
     assert await (await proxy.get(f"/logs/{corpus.failed}.txt?color=0")).text() == plain
     json_text = await (await proxy.get(f"/logs/{corpus.failed}.json")).text()
     assert "\\u001b[31merror:\\u001b[0m tests failed" in json_text
+
+
+def test_a_finished_log_with_problems_ends_with_a_summary_line() -> None:
+    """The header is written before any line is read, so the counts come at the end."""
+    from journal_proxy.lifecycle import Status
+
+    r = TextRenderer()
+    r.entry(1, Entry(T, 6, "deploy", "building", "u", (), None, ""))
+    r.entry(2, Entry(T, 3, "deploy", "error: tests failed", "u", (), None, ""))
+    r.entry(3, Entry(T, 4, "deploy", "warning: slow", "u", (), None, ""))
+    done = Status(state="failed", result="exit-code", exit_status="1", finished_usec=T)
+    assert r.end(done, None) == b"# 1 error, 1 warning\n"
+    assert TextRenderer().end(done, None) == b""  # nothing found, nothing said

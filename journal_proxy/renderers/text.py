@@ -26,9 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ..annotations import NO_MATCHERS, ProblemMatchers
 from ..ansi import resolve_redraws, sanitize, strip_sgr
 from ..entry import Entry
 from ..lifecycle import Status
+from ..triage import Triage
 from ..types import EndReason, Source
 from . import END_REASONS, iso_time
 
@@ -51,8 +53,11 @@ class TextRenderer:
     headers: Mapping[str, str] = {}
     resumes = False
 
-    def __init__(self, *, color: bool = False) -> None:
+    def __init__(self, *, color: bool = False, matchers: ProblemMatchers = NO_MATCHERS) -> None:
         self._color = color
+        #: Counts errors and finds the failed step for the closing line; the header is written
+        #: before any line is read (and kept as bytes in the cache), so it cannot say them.
+        self._triage = Triage(matchers)
 
     def _shown(self, text: str) -> str:
         text = resolve_redraws(sanitize(text))
@@ -63,6 +68,7 @@ class TextRenderer:
         return f"# {_summary(status)}{'; ' + where if where else ''}\n".encode()
 
     def entry(self, line: int, entry: Entry) -> bytes:
+        self._triage.observe(line, entry)
         identifier = self._shown(entry.identifier)
         if "\n" in identifier or "\u2028" in identifier or "\u2029" in identifier:
             identifier = _BREAK.sub(" ", identifier)
@@ -78,10 +84,16 @@ class TextRenderer:
         return f"# status: {_summary(status)}\n".encode()
 
     def end(self, status: Status, reason: EndReason | None) -> bytes:
-        if reason is None:
-            return b""
-        why = END_REASONS.get(reason, reason)
-        return f"# end of stream: {why}; {_summary(status)}\n".encode()
+        out = ""
+        summary = self._triage.summary()
+        found = summary.errors or summary.warnings or summary.failed_step is not None
+        if found and status.finished and reason in (None, EndReason.FINISHED):
+            # "# 2 errors, 1 warning; failed step 2: deploy.sh": the step name is log text
+            out = f"# {_BREAK.sub(' ', self._shown(summary.describe()))}\n"
+        if reason is not None:
+            why = END_REASONS.get(reason, reason)
+            out += f"# end of stream: {why}; {_summary(status)}\n"
+        return out.encode()
 
     def keepalive(self) -> bytes:
         return b""
