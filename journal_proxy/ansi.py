@@ -371,8 +371,9 @@ def _resolve_line(line: str) -> str:
 
 #: An http(s) URL in log text: the scheme, ``://``, then a host character, up to a space, a
 #: quote, ``<``, ``>`` or a backquote.  Nothing else ever becomes a link.  The same expression is
-#: in app.js (``URL_RE``), for lines that arrive live.
-URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9\[][^\s<>\"'`]*")
+#: in app.js (``URL_RE``), for lines that arrive live; the whitespace that only one of Python's
+#: and JavaScript's ``\s`` knows is named, so both stop at the same characters.
+URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9\[][^\s\ufeff\x1c-\x1f\x85<>\"'`]*")
 #: Punctuation that ends a sentence rather than a URL, trimmed from a match's end.
 _URL_TRAILING = ".,;:!?)]}*"
 #: Longer "URLs" stay text (a link's target is meant to be read by a person).

@@ -678,6 +678,7 @@ LINK_LINES = [
     'https://x.example/"><img src=x onerror=window.pwned=3>',
     "\x1b]8;;javascript:window.pwned=4\x1b\\click me\x1b]8;;\x1b\\",
     "\x1b]8;;https://osc.example/\x1b\\label\x1b]8;;\x1b\\ \x1b[32mhttps://green.example/ok\x1b[0m",
+    "ends at a BOM https://bom.example/a\ufeffb and (https://x.example/c?d=e),",
 ]
 LINK_TEXTS = [
     LINK_LINES[0],
@@ -685,6 +686,7 @@ LINK_TEXTS = [
     LINK_LINES[2],
     "click me",
     "label https://green.example/ok",
+    LINK_LINES[5],
 ]
 LINK_TARGETS = [
     ["https://example.com/deploy?x=1&y=2", "http://example.org/a_(b)"],
@@ -692,6 +694,7 @@ LINK_TARGETS = [
     ["https://x.example/"],
     [],
     ["https://green.example/ok"],
+    ["https://bom.example/a", "https://x.example/c?d=e"],
 ]
 
 

@@ -63,7 +63,7 @@
   // A link is made only for an http: or https: URL (checked again here, whatever the server
   // sent); its text is set with textContent.  URL_RE and the trimming are the server's
   // (journal_proxy/ansi.py), for lines that arrive live.
-  const URL_RE = /[hH][tT][tT][pP][sS]?:\/\/[A-Za-z0-9\[][^\s<>"'`]*/g;
+  const URL_RE = /[hH][tT][tT][pP][sS]?:\/\/[A-Za-z0-9\[][^\s\ufeff\x1c-\x1f\x85<>"'`]*/g;
   const URL_TRAILING = ".,;:!?)]}*";
   const LINK_REL = "noopener noreferrer nofollow";
   function safeHref(href) {
