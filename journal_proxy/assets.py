@@ -28,7 +28,7 @@ class Assets:
     def __init__(self) -> None:
         self._by_name: dict[str, Asset] = {}
         self.urls: dict[str, str] = {}
-        for name in ("style.css", "app.js", "icon.svg"):
+        for name in ("style.css", "app.js", "icon.svg", "icon-succeeded.svg", "icon-failed.svg"):
             body = resources.files(__package__).joinpath("static", name).read_bytes()
             stem, _, ext = name.rpartition(".")
             digest = hashlib.sha256(body).hexdigest()[:12]
