@@ -60,6 +60,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -241,6 +242,14 @@ def _message(rnd: random.Random, i: int) -> tuple[str, str]:
     return ident, f"{word} {i} done in {rnd.random():.3f}s"
 
 
+def _json_lines_wrong(body: bytes, entries: int) -> str | None:
+    """JSON Lines of a finished log: its entries numbered 1..N, whatever status lines surround them."""
+    numbers = [obj["line"] for obj in map(json.loads, body.splitlines()) if "line" in obj]
+    if numbers == list(range(1, entries + 1)):
+        return None
+    return f"has lines {numbers[:1]}..{numbers[-1:]} ({len(numbers)}), expected 1..{entries}"
+
+
 def _address(rnd: random.Random) -> str:
     """A loopback source address other than 127.0.0.1 (which plays the trusted nginx)."""
     return f"127.{rnd.randrange(1, 255)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
@@ -260,12 +269,24 @@ class Soak:
         self.rnd = random.Random(seed)
         self.tally = Tally()
         self.deadline = time.monotonic() + profile.seconds
+        # Quiet moments for snapshots: clients wait on ``go`` before each request, and streams
+        # leave early once ``hush`` is set, so a snapshot holds what the proxy keeps, not what
+        # it is in the middle of sending.  The journal keeps being written meanwhile.
+        self.go = asyncio.Event()
+        self.go.set()
+        self.hush = asyncio.Event()
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, min(seconds, self.left())))
+
+    async def _ready(self) -> None:
+        """Wait while the soak is hushed (never past its end)."""
+        if not self.go.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.go.wait(), max(0.0, self.left()))
 
     # --- the journal -----------------------------------------------------------------------
 
@@ -328,6 +349,7 @@ class Soak:
         while self.left() > 0:
             async with _session(_address(rnd), timeout) as s:
                 for _ in range(rnd.randint(20, 300)):
+                    await self._ready()
                     if self.left() <= 0:
                         break
                     pick = self._pick_finished()
@@ -361,11 +383,10 @@ class Soak:
                     if tally.done("finished", resp.status, (200,)):
                         if "ETag" in resp.headers:
                             etags[inv] = resp.headers["ETag"]
-                        if suffix == ".json" and body.count(b"\n") != entries + 1:
-                            got = body.count(b"\n")
-                            tally.error(
-                                "finished", f".json has {got} lines, expected {entries + 1}"
-                            )
+                        if suffix == ".json":
+                            wrong = _json_lines_wrong(body, entries)
+                            if wrong:
+                                tally.error("finished", f".json {wrong}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             tally.error("finished", f"{type(exc).__name__}: {exc}")
 
@@ -374,6 +395,7 @@ class Soak:
         timeout = aiohttp.ClientTimeout(total=30)
         while self.left() > 0:
             await self._sleep(self.rnd.expovariate(self.p.unknown_per_second))
+            await self._ready()
             try:
                 async with _session(_address(self.rnd), timeout) as s:
                     url = f"{self.base}/logs/{lj.new_invocation_id()}.txt"
@@ -388,6 +410,7 @@ class Soak:
         rnd = self.rnd
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=40)
         while self.left() > 0:
+            await self._ready()
             if not self.world.running:
                 await self._sleep(0.5)
                 continue
@@ -407,15 +430,29 @@ class Soak:
     async def _lines(
         self, resp: aiohttp.ClientResponse, stay: float, on_line: Callable[[bytes], bool]
     ) -> None:
-        """Feed lines to ``on_line`` until it says stop, the stream ends, or ``stay`` is over."""
+        """Feed lines to ``on_line`` until it says stop, the stream ends, ``stay`` is over or the
+        soak is hushed.  One read is kept across waits: cancelling a half-read line would lose it."""
         end = time.monotonic() + stay
-        while (left := end - time.monotonic()) > 0:
-            try:
-                line = await asyncio.wait_for(resp.content.readline(), left)
-            except TimeoutError:
-                return
-            if not line or not on_line(line):
-                return
+        read: asyncio.Future[bytes] | None = None
+        hushed = asyncio.ensure_future(self.hush.wait())
+        try:
+            while (left := end - time.monotonic()) > 0 and not self.hush.is_set():
+                if read is None:
+                    read = asyncio.ensure_future(resp.content.readline())
+                either: set[asyncio.Future[Any]] = {read, hushed}
+                await asyncio.wait(either, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():
+                    return
+                line = read.result()
+                read = None
+                if not line or not on_line(line):
+                    return
+        finally:
+            for task in (read, hushed):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
+                        await task
 
     def _end_reason(self, kind: str, line: bytes) -> None:
         """Count how follows end; an end the soak did not cause (shutdown, upstream) is an error."""
@@ -465,7 +502,7 @@ class Soak:
             if not self.tally.done("sse-resume", resp.status, (200,)):
                 return
             await self._lines(resp, stay / 2, on_line)
-        if not seen or ended:
+        if not seen or ended or self.hush.is_set():
             return
         last = seen[-1]
         seen.clear()
@@ -483,6 +520,7 @@ class Soak:
         rnd = self.rnd
         loop = asyncio.get_running_loop()
         while self.left() > 0:
+            await self._ready()
             if rnd.random() < 0.7 and self.world.running:
                 kind, path = "slow-follow", f"/logs/{rnd.choice(self.world.running)}.txt?follow"
             elif self.world.big:
@@ -509,7 +547,7 @@ class Soak:
                 status = int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else 0
                 if self.tally.done(kind, status, (200,)):
                     end = time.monotonic() + min(rnd.uniform(*self.p.slow_seconds), self.left())
-                    while time.monotonic() < end:
+                    while time.monotonic() < end and not self.hush.is_set():
                         if not await asyncio.wait_for(reader.read(300), 30):
                             break
                         await asyncio.sleep(0.5)
@@ -528,6 +566,7 @@ class Soak:
         returning: deque[str] = deque(maxlen=500)
         timeout = aiohttp.ClientTimeout(total=30)
         while self.left() > 0:
+            await self._ready()
             xff = rnd.random() < 0.2
             address = rnd.choice(returning) if returning and rnd.random() < 0.3 else _address(rnd)
             returning.append(address)
@@ -536,6 +575,8 @@ class Soak:
             try:
                 async with _session("127.0.0.1" if xff else address, timeout) as s:
                     for _ in range(min(burst, 200)):
+                        if self.hush.is_set():
+                            break
                         path = rnd.choice(SCANNER_PATHS)
                         headers = {"X-Forwarded-For": f"203.0.113.9, {address}"} if xff else {}
                         async with s.get(self.base + path, headers=headers) as resp:
@@ -600,6 +641,7 @@ class Sample:
     cpu_percent: float
     valid_per_s: float
     gauges: dict[str, float]
+    quiet: bool = False  # taken with the clients hushed: what the proxy keeps, nothing in flight
 
 
 class Sampler:
@@ -615,13 +657,16 @@ class Sampler:
         self._start = time.monotonic()
         self._last = (self._start, proc_sample(pid)[2], 0)
 
-    async def take(self, s: aiohttp.ClientSession) -> Sample:
-        gauges: dict[str, float] = {}
+    async def _gauges(self, s: aiohttp.ClientSession) -> dict[str, float]:
         try:
             async with s.get(f"{self.base}/metrics") as resp:
-                gauges = parse_gauges(await resp.text())
+                return parse_gauges(await resp.text())
         except (aiohttp.ClientError, TimeoutError) as exc:
-            print(f"metrics unavailable: {exc}", flush=True)
+            print(f"metrics unavailable: {type(exc).__name__} {exc}", flush=True)
+            return {}
+
+    async def take(self, s: aiohttp.ClientSession, quiet: bool = False) -> Sample:
+        gauges = await self._gauges(s)
         rss, fds, cpu = proc_sample(self.pid)
         now = time.monotonic()
         valid = self.soak.tally.valid
@@ -635,6 +680,7 @@ class Sampler:
             100 * (cpu - cpu_then) / dt,
             (valid - valid_then) / dt,
             gauges,
+            quiet,
         )
         self.samples.append(sample)
         self._print(sample)
@@ -650,7 +696,7 @@ class Sampler:
                 flush=True,
             )
         print(
-            f"{sample.t:6.0f} {sample.rss_kib / 1024:8.1f} {sample.fds:5d} {sample.cpu_percent:5.0f} "
+            f"{sample.t:5.0f}{'q' if sample.quiet else ' '} {sample.rss_kib / 1024:8.1f} {sample.fds:5d} {sample.cpu_percent:5.0f} "
             f"{sample.valid_per_s:7.0f} "
             + " ".join(f"{sample.gauges[n]:>{max(8, len(n))}.0f}" for n in names),
             flush=True,
@@ -661,14 +707,32 @@ class Sampler:
         async with aiohttp.ClientSession(timeout=timeout) as s:
             while self.soak.left() > 0:
                 await self.take(s)
-                if self.snapshots is not None:
-                    await self.snapshots.maybe(time.monotonic() - self._start)
+                if self.snapshots is not None and self.snapshots.due(
+                    time.monotonic() - self._start
+                ):
+                    await self.quiet(s)
+                    await self.snapshots.take()
+                    self.soak.hush.clear()
+                    self.soak.go.set()
                 await self.soak._sleep(self.soak.p.sample_every)
+
+    async def quiet(self, s: aiohttp.ClientSession) -> None:
+        """Hush the clients, wait until no stream and no hub is left (at most 2 minutes), sample."""
+        self.soak.go.clear()
+        self.soak.hush.set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            g = await self._gauges(s)
+            if g.get("active_streams", 0) <= 0 and g.get("follow_hubs", 0) <= 0:
+                break
+            await asyncio.sleep(1)
+        await asyncio.sleep(2)
+        await self.take(s, quiet=True)
 
     async def final(self, settle: float) -> Sample:
         await asyncio.sleep(settle)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as s:
-            return await self.take(s)
+            return await self.take(s, quiet=True)
 
 
 class Snapshots:
@@ -680,10 +744,11 @@ class Snapshots:
         self.at = sorted(at)
         self.files: list[Path] = []
 
-    async def maybe(self, elapsed: float) -> None:
+    def due(self, elapsed: float) -> bool:
         if self.at and elapsed >= self.at[0]:
             self.at.pop(0)
-            await self.take()
+            return True
+        return False
 
     async def take(self) -> None:
         before = set(self.directory.glob("*.json"))
@@ -736,7 +801,7 @@ def start_proxy(
     env = {**os.environ, "PYTHONPATH": str(root)}
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=err)
-    lj.wait_port(port, timeout=30)
+    lj.wait_port(port, timeout=30 if traced is None else 180)  # tracing makes imports slow
     return proc
 
 

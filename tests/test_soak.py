@@ -85,3 +85,11 @@ def test_source_addresses_are_loopback_but_never_the_trusted_proxy() -> None:
     assert len(addresses) > 1900
     assert all(a.startswith("127.") and a != "127.0.0.1" for a in addresses)
     assert all(not a.startswith("127.0.") for a in addresses)
+
+
+def test_json_lines_check_counts_entries_not_status_lines() -> None:
+    body = b'{"status":{}}\n{"line":1,"message":"a"}\n{"line":2,"message":"b"}\n{"status":{}}\n'
+    assert soak._json_lines_wrong(body, 2) is None
+    assert soak._json_lines_wrong(body, 3) is not None
+    gap = b'{"line":1}\n{"line":3}\n{"status":{}}\n'
+    assert soak._json_lines_wrong(gap, 2) is not None
