@@ -822,3 +822,20 @@ async def test_on_a_phone_the_header_stays_reachable_and_ranges_need_no_keyboard
     await expect(page.locator("#matches")).to_have_text("1 match")
     await _shot(page, f"phone-{scheme}")
     assert problems == []
+
+
+async def test_a_live_page_reconnects_when_gatewayd_stops_answering(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    """The proxy's connection to gatewayd breaks: its follow ends with "upstream", and the page
+    comes back for the lines after its last one instead of stopping."""
+    proxy = await _running_log(make_proxy, live, 3)
+    page, _ = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{live.inv}"))
+    await expect(page.locator("#live")).to_have_text("Live")
+    live.relay.cut()
+    live.line("after gatewayd came back")
+    await expect(page.locator("#L4")).to_have_text("after gatewayd came back", timeout=20000)
+    await expect(page.locator("#live")).to_have_text("Live")
+    ids = await page.eval_on_selector_all(".l", "els => els.map(e => e.id)")
+    assert ids == ["L1", "L2", "L3", "L4"]
