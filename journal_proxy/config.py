@@ -134,7 +134,9 @@ T = TypeVar("T")
 
 #: Every top-level setting (TOML key); tests check ``deploy/config.toml`` lists exactly these.
 SETTING_NAMES = frozenset(
-    ["unit", "upstream", "listen", "listen_mode", "public_fields", "timeouts", "limits", "exit_idle_after", "mask", "metrics", "trusted_proxies", "upstream_tls", "revocation_file", "require_signed_links", "link_keys_file"]
+    {"unit", "public_fields", "mask", "metrics", "exit_idle_after", "trusted_proxies"}
+    | {"upstream", "upstream_tls", "listen", "listen_mode", "timeouts", "limits"}
+    | {"revocation_file", "require_signed_links", "link_keys_file"}  # the link's life
 )
 
 
