@@ -11,19 +11,26 @@ change here).  It exits 1 if any valid request failed.
 Commands (from the repository root)::
 
     .venv/bin/python bench/soak.py --smoke                 # ~25 s, CI's smoke step
-    .venv/bin/python bench/soak.py                         # the hour (--seconds 3600)
-    .venv/bin/python bench/soak.py --out bench/results/soak.json   # also keep the samples
-    .venv/bin/python bench/soak.py --seconds 1500 --traced --snapshot-at 300,1500
-        # the proxy under tracemalloc (bench/traced_proxy.py): snapshots at 5 and 25 minutes,
-        # compared at the end by allocation site; tracemalloc itself costs memory and CPU,
-        # so take RSS figures from an untraced run
+    .venv/bin/python bench/soak.py --out bench/results/soak.json   # the hour (--seconds 3600)
+    .venv/bin/python bench/soak.py --seconds 1500 --traced --frames 0 --quiet-at 300,900,1440
+        # full speed, with quiet samples (rows marked q) and gc object counts by type at 5, 15
+        # and 24 minutes, compared at the end: the figures to quote for RSS
+    .venv/bin/python bench/soak.py --seconds 1500 --traced --frames 25 --quiet-at 300,1440
+        # the proxy under tracemalloc (bench/traced_proxy.py), snapshots compared at the end by
+        # allocation site; tracing makes the proxy about 10x slower, so not for RSS figures
+
+Add ``--proxy-root DIR`` to run a frozen copy of a commit (``git archive HEAD journal_proxy |
+tar -x -C DIR``) while the tree is being edited, and ``--keep`` to keep the proxy's log.
+At each ``--quiet-at`` time (by default minutes 10, 30 and 50 of the hour) the clients are
+hushed until no stream and no hub is left, so a quiet sample (and a snapshot) holds what the
+proxy keeps, not what it is sending: compare those rows, and the last one, for growth.
 
 The traffic, all on loopback, from many source addresses (each client binds its own
 ``127.x.y.z``; some scanners come through ``127.0.0.1`` as a trusted proxy with
 ``X-Forwarded-For``):
 
 - finished invocations written into a live journal over time (most 10-600 lines, a few of
-  1,500-2,500 that are too big to cache), read as text, JSON (line count checked), HTML, HEAD and
+  1,500-2,500 that are too big to cache), read as text, JSON (entries numbered 1..N), HTML, HEAD and
   with ``If-None-Match``; recent ones more often, old ones too, so the small cache
   (``--cache-bytes``, 512 KiB by default) fills within minutes and keeps evicting;
 - running invocations that write lines for a while and then succeed or fail, with viewers joining
@@ -35,7 +42,8 @@ The traffic, all on loopback, from many source addresses (each client binds its 
   addresses (``404``, ``429`` once throttled).
 
 A valid request errs when its status is not the expected one, its connection fails, or its body
-is wrong (JSON line count, SSE resume gap).  Messages carry colours (some 256-colour codes at
+is wrong (JSON entry numbers, SSE resume gap), or a follow ends for a reason the soak did not
+cause (``shutdown``, ``upstream``).  Messages carry colours (some 256-colour codes at
 random), secrets to mask, long lines and now and then a one-off identifier, so the renderers'
 caches see variety too.
 """
@@ -93,6 +101,7 @@ class Profile:
     scanners: int
     unknown_per_second: float
     settle: float  # quiet seconds after the load, before the last sample
+    quiet_at: str  # default seconds for quiet samples: minute 10 (cache full), 30, 50
 
 
 HOUR = Profile(
@@ -111,6 +120,7 @@ HOUR = Profile(
     scanners=2,
     unknown_per_second=4,
     settle=8,
+    quiet_at="600,1800,3000",
 )
 SMOKE = Profile(
     seconds=20,
@@ -128,6 +138,7 @@ SMOKE = Profile(
     scanners=1,
     unknown_per_second=4,
     settle=4,
+    quiet_at="",
 )
 
 VALID_KINDS = (
@@ -647,10 +658,13 @@ class Sample:
 class Sampler:
     """One row per sample, printed as it is taken (an hour is long to wait for a table)."""
 
-    def __init__(self, base: str, pid: int, soak: Soak, snapshots: Snapshots | None) -> None:
+    def __init__(
+        self, base: str, pid: int, soak: Soak, quiet_at: list[float], snapshots: Snapshots | None
+    ) -> None:
         self.base = base
         self.pid = pid
         self.soak = soak
+        self.quiet_at = sorted(quiet_at)
         self.snapshots = snapshots
         self.samples: list[Sample] = []
         self._columns: list[str] = []
@@ -707,11 +721,11 @@ class Sampler:
         async with aiohttp.ClientSession(timeout=timeout) as s:
             while self.soak.left() > 0:
                 await self.take(s)
-                if self.snapshots is not None and self.snapshots.due(
-                    time.monotonic() - self._start
-                ):
+                if self.quiet_at and time.monotonic() - self._start >= self.quiet_at[0]:
+                    self.quiet_at.pop(0)
                     await self.quiet(s)
-                    await self.snapshots.take()
+                    if self.snapshots is not None:
+                        await self.snapshots.take()
                     self.soak.hush.clear()
                     self.soak.go.set()
                 await self.soak._sleep(self.soak.p.sample_every)
@@ -732,23 +746,19 @@ class Sampler:
     async def final(self, settle: float) -> Sample:
         await asyncio.sleep(settle)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as s:
-            return await self.take(s, quiet=True)
+            sample = await self.take(s, quiet=True)
+        if self.snapshots is not None:
+            await self.snapshots.take()  # the idle end, to compare with the first quiet one
+        return sample
 
 
 class Snapshots:
-    """Asks the traced proxy for tracemalloc snapshots at the given seconds into the soak."""
+    """Asks the traced proxy for a snapshot (tracemalloc, object counts) at each quiet sample."""
 
-    def __init__(self, pid: int, directory: Path, at: list[float]) -> None:
+    def __init__(self, pid: int, directory: Path) -> None:
         self.pid = pid
         self.directory = directory
-        self.at = sorted(at)
         self.files: list[Path] = []
-
-    def due(self, elapsed: float) -> bool:
-        if self.at and elapsed >= self.at[0]:
-            self.at.pop(0)
-            return True
-        return False
 
     async def take(self) -> None:
         before = set(self.directory.glob("*.json"))
@@ -846,6 +856,13 @@ def report(soak: Soak, sampler: Sampler, final: Sample, log: Path) -> None:
             f"RSS after {tenth.t:.0f} s: {tenth.rss_kib / 1024:.1f} MiB -> "
             f"{final.rss_kib / 1024:.1f} MiB at the end ({(final.rss_kib - tenth.rss_kib) / 1024:+.1f})"
         )
+    quiet = [s for s in sampler.samples if s.quiet]
+    if quiet:
+        print(
+            "quiet samples, RSS MiB: "
+            + ", ".join(f"{s.t:.0f} s {s.rss_kib / 1024:.1f}" for s in quiet)
+            + f"; from the first to the last {(quiet[-1].rss_kib - quiet[0].rss_kib) / 1024:+.1f}"
+        )
     leftover = {
         k: v for k, v in final.gauges.items() if k in ("active_streams", "follow_viewers") and v
     }
@@ -869,7 +886,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, help="write samples and totals as JSON here")
     ap.add_argument("--traced", action="store_true", help="run the proxy under tracemalloc")
-    ap.add_argument("--snapshot-at", default="", help="seconds, comma-separated (traced only)")
+    ap.add_argument(
+        "--quiet-at",
+        "--snapshot-at",
+        help="seconds into the soak for quiet samples (and snapshots with --traced), "
+        "comma-separated (default 600,1800,3000 for the hour, none for the smoke)",
+    )
     ap.add_argument("--snapshot-dir", type=Path, help="where snapshots go (default: a temp dir)")
     ap.add_argument("--frames", type=int, default=10, help="tracemalloc frames per allocation")
     ap.add_argument(
@@ -912,9 +934,10 @@ def main() -> int:
         snaps = None
         if args.traced:
             assert snapshot_dir is not None
-            at = [float(x) for x in args.snapshot_at.split(",") if x.strip()]
-            snaps = Snapshots(proc.pid, snapshot_dir, at)
-        sampler = Sampler(base, proc.pid, soak, snaps)
+            snaps = Snapshots(proc.pid, snapshot_dir)
+        quiet = args.quiet_at if args.quiet_at is not None else profile.quiet_at
+        at = [float(x) for x in quiet.split(",") if x.strip()]
+        sampler = Sampler(base, proc.pid, soak, at, snaps)
 
         async def go() -> Sample:
             await soak.run(sampler.run)
