@@ -116,6 +116,9 @@ class FollowHub:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
         if not self._subs and self._task is not None:
+            # Leave the registry at once: a viewer who comes while the task winds down gets a
+            # new hub, not this one's "shutdown".
+            self._on_done(self)
             self._task.cancel()
 
     async def wait_closed(self) -> None:

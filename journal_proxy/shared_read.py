@@ -32,6 +32,9 @@ JOIN_WINDOW = 2000
 #: Items per hand-over; a queue per reader holds at most QUEUE_BATCHES of them.
 BATCH = 64
 QUEUE_BATCHES = 16
+#: A reader whose queue stays full this long is dropped (its stream ends with a note), so one
+#: stalled reader cannot hold the read, and everyone else on it, for ever.
+STALL_SECONDS = 30.0
 
 Opener = Callable[[], Awaitable[OpenedLog]]
 
@@ -41,6 +44,7 @@ class SharedRead:
         self._opened: asyncio.Future[OpenedLog] = asyncio.get_running_loop().create_future()
         self._replay: list[Item] | None = []
         self._queues: set[asyncio.Queue[list[Item]]] = set()
+        self._dropped: set[asyncio.Queue[list[Item]]] = set()
         self._on_closed = on_closed
         self._task = asyncio.create_task(self._run(opener))
 
@@ -59,26 +63,29 @@ class SharedRead:
         except BaseException:
             self._leave(queue)
             raise
-        return OpenedLog(opened.status, opened.source, self._items(queue, replay))
+        items = self._items(queue, replay, opened)
+        return OpenedLog(opened.status, opened.source, items, on_close=lambda: self._leave(queue))
 
     async def _items(
-        self, queue: asyncio.Queue[list[Item]], replay: list[Item]
+        self, queue: asyncio.Queue[list[Item]], replay: list[Item], opened: OpenedLog
     ) -> AsyncGenerator[Item, None]:
-        try:
-            for item in replay:
+        for item in replay:
+            yield item
+            if isinstance(item, Ended):
+                return
+        while True:
+            if queue in self._dropped and queue.empty():
+                yield Ended(EndReason.TOO_SLOW, opened.status)
+                return
+            for item in await queue.get():
                 yield item
                 if isinstance(item, Ended):
                     return
-            while True:
-                for item in await queue.get():
-                    yield item
-                    if isinstance(item, Ended):
-                        return
-        finally:
-            self._leave(queue)
 
     def _leave(self, queue: asyncio.Queue[list[Item]]) -> None:
+        """A reader is done (or gone); the last one out stops the read."""
         self._queues.discard(queue)
+        self._dropped.discard(queue)
         if not self._queues:
             self._task.cancel()
 
@@ -107,6 +114,8 @@ class SharedRead:
                     if len(batch) >= BATCH or isinstance(item, Ended):
                         await self._hand_over(batch)
                         batch = []
+                        if not self._queues and self._replay is None:
+                            return  # every reader dropped, and nobody can join any more
             except Exception as exc:  # the reader gets a last line, never a hang
                 log.warning("shared read failed: %r", exc)
                 await self._hand_over([*batch, Ended(EndReason.UPSTREAM, opened.status)])
@@ -118,7 +127,13 @@ class SharedRead:
                 self._replay = None  # too old to join: later requests read on their own
                 self._on_closed(self)
         for queue in list(self._queues):
-            await queue.put(batch)
+            try:
+                async with asyncio.timeout(STALL_SECONDS):
+                    await queue.put(batch)
+            except TimeoutError:
+                # Too slow: it gets what it has, then a last line; the others carry on.
+                self._queues.discard(queue)
+                self._dropped.add(queue)
 
 
 class SharedReads:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -43,10 +43,21 @@ class OpenedLog:
     status: Status
     source: Source
     items: AsyncGenerator[Item, None]
+    #: Called when the writer is done with the log, whether or not it read the items (a HEAD
+    #: request, a reader gone before the first byte): closing a generator that never started
+    #: runs none of its code, so what must always be released cannot live only in its finally.
+    on_close: Callable[[], None] | None = None
 
     @property
     def finished(self) -> bool:
         return self.status.finished
+
+    async def aclose(self) -> None:
+        try:
+            await self.items.aclose()
+        finally:
+            if self.on_close is not None:
+                self.on_close()
 
 
 def source_of(located: Located, several_upstreams: bool) -> Source:
@@ -108,7 +119,7 @@ async def open_follow(
         raise
     source = Source(hub.client.upstream.label, hub.unreachable) if several_upstreams else Source()
     items = _follow_items(hubs, hub, sub, query, masker, resume, follow_max)
-    return OpenedLog(sub.status, source, items)
+    return OpenedLog(sub.status, source, items, on_close=sub.close)
 
 
 async def _history_from_gatewayd(

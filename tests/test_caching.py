@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import socket
 import time
 from typing import Any
 
 import pytest
 
 from journal_proxy import cache as cache_module
+from journal_proxy import shared_read
+from journal_proxy.web.state import READS
 
-from .conftest import Live, live_proxy, wait_for_log
+from .conftest import Live, app_of, live_proxy, wait_for_log
 from .helpers import eventually, sse_events
 
 
@@ -153,3 +156,35 @@ def test_a_cached_body_is_named_by_the_renderers_class_and_options() -> None:
     assert variant_of(TextRenderer()) == variant_of(TextRenderer())
     assert variant_of(JsonLinesRenderer()) == variant_of(JsonLinesRenderer())
     assert variant_of(TextRenderer()) != variant_of(JsonLinesRenderer())
+
+
+async def test_a_head_request_does_not_leave_a_shared_read_behind(
+    make_proxy: Any, live: Live
+) -> None:
+    """A reader that never reads (HEAD, or gone before the first byte) must still leave the
+    shared read: once held, the read stalled for ever and every later request of it hung."""
+    proxy = await _finished_run(make_proxy, live, lines=3000)
+    head = await proxy.head(f"/logs/{live.inv}.txt")
+    assert head.status == 200
+    reads = app_of(proxy)[READS]
+    await eventually(lambda: len(reads) == 0, what="the shared read gone")
+    body = await asyncio.wait_for(_read(proxy, f"/logs/{live.inv}.txt"), 20)
+    assert b"step 2999" in body
+
+
+async def test_a_reader_that_stalls_is_dropped_and_the_others_finish(
+    make_proxy: Any, live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_read, "STALL_SECONDS", 0.5)
+    proxy = await _finished_run(make_proxy, live, lines=3000)
+    # A reader that never reads, with a tiny receive buffer, joins first...
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect((proxy.server.host, proxy.server.port))
+    stalled.sendall(f"GET /logs/{live.inv}.json HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await eventually(lambda: len(app_of(proxy)[READS]) == 1, what="the stalled reader's read")
+    # ...and one that reads joins the same read and gets all of it.
+    body = await asyncio.wait_for(_read(proxy, f"/logs/{live.inv}.txt"), 20)
+    assert b"step 2999" in body
+    assert len(live.relay.request_lines) == 2  # one read
+    stalled.close()

@@ -208,3 +208,25 @@ async def test_slow_viewer_is_dropped_without_holding_others(make_proxy: Any, li
     assert hub.viewers == 1  # the slow one was dropped, the fast one got every line
     slow.close()
     fast.close()
+
+
+async def test_a_viewer_arriving_as_the_last_one_leaves_gets_a_live_hub(
+    make_proxy: Any, live: Live
+) -> None:
+    """The last viewer leaving stops the hub; one who comes while it winds down must get a new
+    hub and a live stream, not the old hub's "shutdown"."""
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    await _wait_for_log(proxy, live.inv, 1)
+    hubs = app_of(proxy)[HUBS]
+    for _ in range(5):
+        first = await proxy.get(f"/logs/{live.inv}.txt?follow")
+        await readline(first)  # the header: the hub is ready
+        first.close()
+        second = await proxy.get(f"/logs/{live.inv}.txt?follow")
+        await readline(second)
+        await readline(second)  # systemd's Starting line
+        live.line("still live")
+        assert "still live" in await readline(second)
+        second.close()
+        await eventually(lambda: len(hubs) == 0, what="the hub gone")

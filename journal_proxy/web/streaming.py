@@ -149,7 +149,8 @@ async def respond(
     recorder: _Recorder | None = None,
 ) -> web.StreamResponse:
     """Send ``opened`` as ``renderer``'s format: headers, the start, every item, the end."""
-    async with aclosing(opened.items) as items:
+    async with aclosing(opened):
+        items = opened.items
         resp = web.StreamResponse()
         _headers(resp, renderer, finished=opened.finished)
         await resp.prepare(request)
