@@ -17,13 +17,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
 from .entry import Entry, NumberedEntry
-from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
-from .gatewayd import GatewaydClient
-from .invocation_log import InvocationQuery, verified_entries
+from .errors import (
+    InvocationNotFound,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .gatewayd import GatewaydClient, Match
+from .invocation_log import InvocationQuery, Verifier, verified_entries
 from .lifecycle import Status, StatusTracker
 from .mask import Masker
 from .merge import Merge, Stream
@@ -44,6 +50,9 @@ HOLD_BACK = 0.03
 #: read their history from gatewayd again (counted in ``history_overflows``).  At about 300 bytes a
 #: line, a hub holds at most some 6 MB.
 HISTORY_LINES = 20_000
+
+#: Waits before opening a broken follow again; after the last, the hub ends ("upstream").
+RECONNECT_DELAYS = (0.2, 0.5, 1.0)
 
 #: What a pump hands the merge loop: an entry, None when its stream ended, or the stream's error.
 Pumped = tuple[Stream, Entry | Exception | None]
@@ -211,34 +220,47 @@ class FollowHub:
     async def _pump(
         self,
         source: Stream,
-        stream: AsyncGenerator[Entry, None],
+        matches: list[Match],
+        check: Verifier,
+        cursor: str | None,
         out: asyncio.Queue[Pumped],
     ) -> None:
-        try:
-            async with aclosing(stream):
-                async for entry in stream:
-                    await out.put((source, entry))
-            await out.put((source, None))
-        except Exception as exc:
-            await out.put((source, exc))
+        """Feed one upstream follow into the merge.  gatewayd sometimes breaks a follow in the
+        middle of its chunked answer; the stream is then opened again after the last entry it
+        gave (the merge drops the one gatewayd sends again), a few times, before giving up."""
+        assert self.client is not None
+        retries = 0
+        while True:
+            stream = verified_entries(
+                self.client, self._query, matches, check, follow=True, after_cursor=cursor
+            )
+            try:
+                async with aclosing(stream):
+                    async for entry in stream:
+                        cursor, retries = entry.cursor, 0
+                        await out.put((source, entry))
+                await out.put((source, None))
+                return
+            except (UpstreamUnavailable, UpstreamTimeout) as exc:
+                if retries >= len(RECONNECT_DELAYS):
+                    await out.put((source, exc))
+                    return
+                log.info("follow %s: reconnecting after %s", self.invocation_id[:8], exc)
+                await asyncio.sleep(RECONNECT_DELAYS[retries])
+                retries += 1
+            except Exception as exc:
+                await out.put((source, exc))
+                return
 
     async def _live(self, unit_cursor: str | None, lifecycle_cursor: str | None) -> None:
         q = self._query
-        client = self.client
-        assert client is not None
         queue: asyncio.Queue[Pumped] = asyncio.Queue(maxsize=1024)
-        sources = (
+        sources: tuple[tuple[list[Match], Verifier, str | None], ...] = (
             (q.unit_matches(), verify_unit_entry, unit_cursor),
             (q.lifecycle_matches(), verify_lifecycle_entry, lifecycle_cursor),
         )
         pumps = [
-            asyncio.create_task(
-                self._pump(
-                    Stream(i),
-                    verified_entries(client, q, matches, check, follow=True, after_cursor=cursor),
-                    queue,
-                )
-            )
+            asyncio.create_task(self._pump(Stream(i), matches, check, cursor, queue))
             for i, (matches, check, cursor) in enumerate(sources)
         ]
         merge = Merge(

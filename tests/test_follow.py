@@ -230,3 +230,22 @@ async def test_a_viewer_arriving_as_the_last_one_leaves_gets_a_live_hub(
         assert "still live" in await readline(second)
         second.close()
         await eventually(lambda: len(hubs) == 0, what="the hub gone")
+
+
+async def test_a_follow_survives_gatewayd_breaking_its_connection(
+    make_proxy: Any, live: Live
+) -> None:
+    """gatewayd sometimes breaks a follow mid-answer (the soak saw it every few minutes): the hub
+    opens it again after the last entry it had, and the reader sees nothing lost or repeated."""
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    live.line("before")
+    await _wait_for_log(proxy, live.inv, 2)
+    follow = await proxy.get(f"/logs/{live.inv}.json?follow")
+    lines = [json.loads(await readline(follow)) for _ in range(2)]
+    live.relay.cut()
+    live.line("after the break")
+    line = json.loads(await readline(follow, timeout=10))
+    assert line.get("message") == "after the break", line
+    assert [x["line"] for x in [*lines, line] if "line" in x] == [1, 2, 3]
+    follow.close()
