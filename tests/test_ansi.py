@@ -12,17 +12,14 @@ from journal_proxy import ansi
 from journal_proxy.ansi import (
     ESCAPES,
     MAX_PARSED_SGR,
-    PALETTE,
     drop_controls,
     filter_sgr,
-    nearest_palette_index,
-    resolve_redraws,
     sanitize,
-    strip_sgr,
-    to_parts,
     to_spans,
 )
+from journal_proxy.links import to_parts
 from journal_proxy.renderers.html import LINK_REL, _message_html
+from journal_proxy.styles import PALETTE, nearest_palette_index, resolve_redraws, strip_sgr
 
 _CLASS = r"(?:[bdius]|r[fg]|[fg](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))"
 CLASS_RE = re.compile(rf"{_CLASS}(?: {_CLASS})*")

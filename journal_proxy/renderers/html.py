@@ -23,9 +23,11 @@ from collections.abc import Mapping
 from html import escape
 from types import MappingProxyType
 
-from ..ansi import resolve_redraws, sanitize, strip_sgr, to_parts, to_spans
+from ..ansi import sanitize, to_spans
 from ..entry import Entry
 from ..lifecycle import Status
+from ..links import to_parts
+from ..styles import resolve_redraws, strip_sgr
 from ..types import EndReason, Source
 from . import END_REASONS, iso_time
 
@@ -86,6 +88,28 @@ def _identifier_html(identifier: str) -> str:
     return escape(_plain_identifier(identifier))
 
 
+#: The page's tools; ``{raw}`` is the text view's name.  Phones: see style.css (one row that
+#: scrolls sideways under the search box; "Range" stands in for Shift-click).
+_TOOLS = """<nav class="tools" aria-label="Log tools">
+<label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
+<span id="matches" aria-live="polite"></span>
+<label class="check"><input id="filter" type="checkbox"> Only matches</label>
+<button id="wrap" type="button" aria-pressed="true">Wrap</button>
+<button id="times" type="button" title="Timestamps: clock time, time since the start, or none">Time</button>
+<button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
+<button id="range" type="button" aria-pressed="false" title="Tap a first and a last line number to link to a range">Range</button>
+<button id="copy" class="copy" type="button" disabled>Copy link to line</button>
+<a href="{raw}">Raw</a>
+<a href="{raw}" download="{raw}">Download</a>
+</nav>
+</header>
+"""
+_LOG_OPEN = """<p id="keys" class="sr">In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range.</p>
+<main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
+<div class="chunk">
+"""
+
+
 class HtmlRenderer:
     content_type = "text/html; charset=utf-8"
     headers: Mapping[str, str] = {}
@@ -109,10 +133,10 @@ class HtmlRenderer:
         self._lines = 0
 
     def start(self, status: Status, source: Source) -> bytes:
-        unit = escape(status.unit or "unknown unit")
-        started = iso_time(status.started_usec) or ""
-        state = escape(status.state)
-        raw = f"{self._id}.txt"
+        tools = _TOOLS.format(raw=f"{self._id}.txt")  # the ID is 32 checked hex digits
+        return (self._head(status) + self._header(status, source) + tools + _LOG_OPEN).encode()
+
+    def _head(self, status: Status) -> str:
         icons = "".join(
             f' data-{escape(state)}="{escape(url)}"' for state, url in self._state_icons.items()
         )
@@ -123,12 +147,25 @@ class HtmlRenderer:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
-<title>{unit} · {_badge(status)}</title>
+<title>{escape(status.unit or "unknown unit")} · {_badge(status)}</title>
 <link id="icon" rel="icon" href="{self._icon}" type="image/svg+xml"{icons}>
 <link rel="stylesheet" href="{self._css}">
 <script src="{self._js}" defer></script>
 </head>
-<body data-state="{state}">
+"""
+
+    def _header(self, status: Status, source: Source) -> str:
+        unit = escape(status.unit or "unknown unit")
+        started = iso_time(status.started_usec) or ""
+        state = escape(status.state)
+        host = f"<div><dt>Host</dt><dd>{escape(source.host)}</dd></div>" if source.host else ""
+        unreachable = ", ".join(source.unreachable)
+        note = (
+            f'<p class="note" role="status">Could not ask: {escape(unreachable)}.</p>\n'
+            if unreachable
+            else ""
+        )
+        return f"""<body data-state="{state}">
 <a class="skip" href="#log">Skip to log</a>
 <header class="top">
 <div class="title">
@@ -139,26 +176,9 @@ class HtmlRenderer:
 <div><dt>Started</dt><dd><time id="started" datetime="{started}">{started.replace("T", " ")[:19]}</time></dd></div>
 <div><dt>Duration</dt><dd id="duration" aria-live="off">{_duration(status)}</dd></div>
 <div><dt>Invocation</dt><dd><code>{self._id}</code></dd></div>
-{f"<div><dt>Host</dt><dd>{escape(source.host)}</dd></div>" if source.host else ""}
+{host}
 </dl>
-{f'<p class="note" role="status">Could not ask: {escape(", ".join(source.unreachable))}.</p>' if source.unreachable else ""}
-<nav class="tools" aria-label="Log tools">
-<label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
-<span id="matches" aria-live="polite"></span>
-<label class="check"><input id="filter" type="checkbox"> Only matches</label>
-<button id="wrap" type="button" aria-pressed="true">Wrap</button>
-<button id="times" type="button" title="Timestamps: clock time, time since the start, or none">Time</button>
-<button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
-<button id="range" type="button" aria-pressed="false" title="Tap a first and a last line number to link to a range">Range</button>
-<button id="copy" class="copy" type="button" disabled>Copy link to line</button>
-<a href="{raw}">Raw</a>
-<a href="{raw}" download="{raw}">Download</a>
-</nav>
-</header>
-<p id="keys" class="sr">In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range.</p>
-<main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
-<div class="chunk">
-""".encode()
+{note}"""
 
     def entry(self, line: int, entry: Entry) -> bytes:
         # One element per line, with the message as its content: the line number, time and

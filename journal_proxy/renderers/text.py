@@ -27,9 +27,10 @@ import re
 from collections.abc import Mapping
 
 from ..annotations import NO_MATCHERS, ProblemMatchers
-from ..ansi import resolve_redraws, sanitize, strip_sgr
+from ..ansi import sanitize
 from ..entry import Entry
 from ..lifecycle import Status
+from ..styles import resolve_redraws, strip_sgr
 from ..triage import Triage
 from ..types import EndReason, Source
 from . import END_REASONS, iso_time
