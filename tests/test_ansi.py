@@ -260,3 +260,9 @@ def test_a_url_across_a_colour_change_is_one_target() -> None:
         f'go <a class="" href="https://a.example/?x=1&amp;y=2" rel="{LINK_REL}">'
         "https://a.example/?x=1&amp;y=2</a>"
     )
+
+
+def test_underline_colour_arguments_are_not_read_as_codes() -> None:
+    """``58;5;1`` is an underline colour (not shown): its 1 is not bold, nor ``58;2;..;3;..``
+    italic."""
+    assert to_spans("\x1b[58;5;1;4mx\x1b[58;2;9;3;9;31my") == [("u", "x"), ("u f1", "y")]
