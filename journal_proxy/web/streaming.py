@@ -173,9 +173,10 @@ async def respond(
                 continue
             elif isinstance(item, Ended):
                 out.add(renderer.end(item.status, item.reason))
-                await out.close()
+                await out.flush()
                 if recorder is not None and not out.gone:
-                    recorder.keep(item)
+                    recorder.keep(item)  # before the last chunk: the next reader finds it kept
+                await out.close()
                 return resp
             elif item is Marker.KEEPALIVE:
                 out.add(renderer.keepalive())
