@@ -599,8 +599,7 @@ async def test_the_end_changes_badge_duration_title_and_icon_without_reload(
     await expect(page.locator("#duration")).to_have_text(re.compile(r"^(\d+m )?\d+\.\ds$"))
     await _shot(page, "live-failed-dark")
     failed_icon = await icon.get_attribute("data-failed")
-    if failed_icon is None:
-        pytest.xfail("assets.py does not serve icon-failed.svg yet (see html.py state_icons)")
+    assert failed_icon and failed_icon.endswith(".svg")
     assert await icon.get_attribute("href") == failed_icon != running_icon
     assert problems == []
 
