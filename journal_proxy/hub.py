@@ -2,9 +2,10 @@
 
 gatewayd spends a thread per connection and its ``follow`` never ends.  So a :class:`FollowHub`
 holds the only two follow connections for an invocation (its own lines and systemd's lines about
-it), numbers the new entries, and hands them to every :class:`Subscription`.  Each viewer reads the
-history it missed with an ordinary, ending request, then drains its subscription from the line the
-hub had reached when it subscribed: nothing repeated, nothing lost.
+it; :mod:`journal_proxy.follow_pump` reopens one that gatewayd breaks), numbers the new entries,
+and hands them to every :class:`Subscription`.  Each viewer reads the history it missed with an
+ordinary, ending request, then drains its subscription from the line the hub had reached when it
+subscribed: nothing repeated, nothing lost.
 
 A viewer's queue (:mod:`journal_proxy.subscription`) is bounded; the one hub per invocation is
 kept by :class:`journal_proxy.hub_registry.HubRegistry`.  The hub stops when systemd reports the
@@ -20,16 +21,11 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
-from .entry import Entry, NumberedEntry
-from .errors import (
-    InvocationNotFound,
-    UpstreamError,
-    UpstreamProtocolError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from .entry import NumberedEntry
+from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
+from .follow_pump import Pumped, pump
 from .gatewayd import GatewaydClient, Match
-from .invocation_log import InvocationQuery, Verifier, verified_entries
+from .invocation_log import InvocationQuery, Verifier
 from .lifecycle import Status, StatusTracker
 from .mask import Masker
 from .merge import Merge, Stream
@@ -50,13 +46,6 @@ HOLD_BACK = 0.03
 #: read their history from gatewayd again (counted in ``history_overflows``).  At about 300 bytes a
 #: line, a hub holds at most some 6 MB.
 HISTORY_LINES = 20_000
-
-#: Waits before opening a broken follow again; after the last, the hub ends ("upstream").
-RECONNECT_DELAYS = (0.2, 0.5, 1.0)
-
-#: What a pump hands the merge loop: an entry, None when its stream ended, or the stream's error.
-Pumped = tuple[Stream, Entry | Exception | None]
-
 
 Locator = Callable[[InvocationQuery], Awaitable[Located]]
 
@@ -217,41 +206,6 @@ class FollowHub:
             return None
         return last_unit, last_lifecycle
 
-    async def _pump(
-        self,
-        source: Stream,
-        matches: list[Match],
-        check: Verifier,
-        cursor: str | None,
-        out: asyncio.Queue[Pumped],
-    ) -> None:
-        """Feed one upstream follow into the merge.  gatewayd sometimes breaks a follow in the
-        middle of its chunked answer; the stream is then opened again after the last entry it
-        gave (the merge drops the one gatewayd sends again), a few times, before giving up."""
-        assert self.client is not None
-        retries = 0
-        while True:
-            stream = verified_entries(
-                self.client, self._query, matches, check, follow=True, after_cursor=cursor
-            )
-            try:
-                async with aclosing(stream):
-                    async for entry in stream:
-                        cursor, retries = entry.cursor, 0
-                        await out.put((source, entry))
-                await out.put((source, None))
-                return
-            except (UpstreamUnavailable, UpstreamTimeout) as exc:
-                if retries >= len(RECONNECT_DELAYS):
-                    await out.put((source, exc))
-                    return
-                log.info("follow %s: reconnecting after %s", self.invocation_id[:8], exc)
-                await asyncio.sleep(RECONNECT_DELAYS[retries])
-                retries += 1
-            except Exception as exc:
-                await out.put((source, exc))
-                return
-
     async def _live(self, unit_cursor: str | None, lifecycle_cursor: str | None) -> None:
         q = self._query
         queue: asyncio.Queue[Pumped] = asyncio.Queue(maxsize=1024)
@@ -259,8 +213,9 @@ class FollowHub:
             (q.unit_matches(), verify_unit_entry, unit_cursor),
             (q.lifecycle_matches(), verify_lifecycle_entry, lifecycle_cursor),
         )
+        assert self.client is not None
         pumps = [
-            asyncio.create_task(self._pump(Stream(i), matches, check, cursor, queue))
+            asyncio.create_task(pump(self.client, q, Stream(i), matches, check, cursor, queue))
             for i, (matches, check, cursor) in enumerate(sources)
         ]
         merge = Merge(
