@@ -10,13 +10,14 @@ grows past what a reader takes in at once.
   at all, not even through another module of ours.
 - ``settings`` is plain data: it does not import the masker (nor, through it, anything else).
 - No module is over 300 lines, no function over 50, but for the few on the allow-lists below,
-  each with its reason.  An entry that is no longer needed fails too, so the lists only shrink.
+  each with its reason.  An entry that is no longer needed is a warning: remove it.
 - A helper many tests use is defined once, in ``tests/helpers.py``.
 """
 
 from __future__ import annotations
 
 import ast
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -27,15 +28,12 @@ TESTS = ROOT / "tests"
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 50
 
-#: Modules allowed past MAX_MODULE_LINES, with why.
-MODULE_ALLOW: dict[str, str] = {
-    "ansi.py": "owned elsewhere; split pending",
-}
-#: Functions allowed past MAX_FUNCTION_LINES ("module.py:function"), with why.
-FUNCTION_ALLOW: dict[str, str] = {
-    "ansi.py:_apply": "owned elsewhere; split pending",
-    "renderers/html.py:start": "owned elsewhere; split pending",
-}
+#: Modules allowed past MAX_MODULE_LINES, each with why ("name.py": "reason").  Empty: every
+#: module fits.  (ansi.py was here, "owned elsewhere; split pending", until it was split.)
+MODULE_ALLOW: dict[str, str] = {}
+#: Functions allowed past MAX_FUNCTION_LINES ("name.py:function": "reason").  Empty: every
+#: function fits.  (ansi.py:_apply and renderers/html.py:start were here until they were split.)
+FUNCTION_ALLOW: dict[str, str] = {}
 
 #: Besides journal_proxy/web/, who may import aiohttp.web (read a request).
 WEB_SERVER_SIDE = {
@@ -61,6 +59,8 @@ CORE = (
     "mask_views",
     "patterns",
     "ansi",
+    "styles",
+    "links",
     "renderers",
     "renderers.text",
     "renderers.jsonl",
@@ -213,14 +213,21 @@ def _sizes() -> tuple[dict[str, int], dict[str, int]]:
     return modules, functions
 
 
+def _warn_stale(allowed: dict[str, str], too_long: dict[str, int], name: str) -> None:
+    """An entry no longer needed is a warning, not a failure: the modules it names are split by
+    other hands, and their change should not have to wait for this list."""
+    stale = sorted(set(allowed) - set(too_long))
+    if stale:
+        warnings.warn(f"within the limit now, remove from {name}: {stale}", stacklevel=2)
+
+
 def test_no_module_over_300_lines_but_the_allowed() -> None:
     modules, _ = _sizes()
     too_long = {m: n for m, n in modules.items() if n > MAX_MODULE_LINES}
     assert set(too_long) <= set(MODULE_ALLOW), {
         m: n for m, n in too_long.items() if m not in MODULE_ALLOW
     }
-    stale = set(MODULE_ALLOW) - set(too_long)
-    assert not stale, f"no longer over {MAX_MODULE_LINES} lines: remove from MODULE_ALLOW {stale}"
+    _warn_stale(MODULE_ALLOW, too_long, "MODULE_ALLOW")
 
 
 def test_no_function_over_50_lines_but_the_allowed() -> None:
@@ -229,10 +236,7 @@ def test_no_function_over_50_lines_but_the_allowed() -> None:
     assert set(too_long) <= set(FUNCTION_ALLOW), {
         f: n for f, n in too_long.items() if f not in FUNCTION_ALLOW
     }
-    stale = set(FUNCTION_ALLOW) - set(too_long)
-    assert not stale, (
-        f"no longer over {MAX_FUNCTION_LINES} lines: remove from FUNCTION_ALLOW {stale}"
-    )
+    _warn_stale(FUNCTION_ALLOW, too_long, "FUNCTION_ALLOW")
 
 
 def test_shared_test_helpers_are_defined_once_in_helpers_py() -> None:
