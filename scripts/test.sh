@@ -25,5 +25,7 @@ fi
 .venv/bin/mypy
 # The benchmark in its short smoke mode: it must run, its figures are not judged here.
 .venv/bin/python bench/run.py --smoke 2>/dev/null
+# The soak in its short mode: mixed traffic from many addresses; it fails if a valid request did.
+.venv/bin/python bench/soak.py --smoke
 # pytest exits 5 when it collected no tests: that must fail, so no "|| true" anywhere here.
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
