@@ -23,11 +23,14 @@ from collections.abc import Mapping
 from html import escape
 from types import MappingProxyType
 
+from ..annotations import NO_MATCHERS, ProblemMatchers
 from ..ansi import sanitize, to_spans
 from ..entry import Entry
 from ..lifecycle import Status
 from ..links import to_parts
+from ..steps import GroupSpan, StepSpan
 from ..styles import resolve_redraws, strip_sgr
+from ..triage import LineInfo, Summary, Triage
 from ..types import EndReason, Source
 from . import END_REASONS, iso_time
 
@@ -88,6 +91,62 @@ def _identifier_html(identifier: str) -> str:
     return escape(_plain_identifier(identifier))
 
 
+def _triaged(entry: Entry, info: LineInfo) -> tuple[str, str, str]:
+    """Classes, extra attributes and content of a group marker or a problem line."""
+    classes = f"l p{entry.priority}" + (" sys" if entry.lifecycle is not None else "")
+    level = info.level
+    if level is not None:
+        classes += " e" if level == "error" else " w"
+    marker = info.marker
+    if marker is not None:
+        if marker.kind == "start":
+            style = {"expanded": " gx", "quiet": " gq"}.get(marker.style, "")
+            classes += " gh" + style
+            return classes, f' data-group="{info.group}"', _message_html(marker.title)
+        return classes + " gm", f' data-group="{info.group}"', ""
+    annotation = info.annotation
+    if annotation is None or annotation.message is None:
+        return classes, "", _message_html(entry.message)
+    head = ""
+    if annotation.location:
+        head += f'<span class="al">{_identifier_html(annotation.location)}</span> '
+    title = annotation.param("title")
+    if title:
+        head += f'<span class="at">{_identifier_html(title)}</span> '
+    return classes, "", head + _message_html(annotation.message)
+
+
+def _span_attrs(span: StepSpan | GroupSpan) -> str:
+    start, end = iso_time(span.first_usec) or "", iso_time(span.end_usec) or ""
+    return (
+        f'data-first="{span.first_line}" data-last="{span.last_line}" data-start="{start}" '
+        f'data-end="{end}" data-errors="{span.errors}" data-warnings="{span.warnings}"'
+    )
+
+
+def _index(summary: Summary) -> str:
+    """The steps, groups and problems of the whole page, which app.js reads (hidden)."""
+    failed = "" if summary.failed_step is None else str(summary.failed_step)
+    errors = " ".join(map(str, summary.error_lines))
+    warnings = " ".join(map(str, summary.warning_lines))
+    steps = "".join(
+        f'<li data-step="{s.number}" {_span_attrs(s)}>{_identifier_html(s.name)}</li>'
+        for s in summary.steps
+    )
+    groups = "".join(
+        f'<li data-group="{g.number}" data-step="{g.step}" {_span_attrs(g)} '
+        f'data-style="{g.style}" data-expanded="{"true" if g.expanded else "false"}">'
+        f"{_identifier_html(g.title)}</li>"
+        for g in summary.groups
+    )
+    return (
+        f'<nav id="triage" aria-label="Steps and problems" hidden data-errors="{summary.errors}" '
+        f'data-warnings="{summary.warnings}" data-failed-step="{failed}" '
+        f'data-error-lines="{errors}" data-warning-lines="{warnings}">\n'
+        f'<ol class="steps">{steps}</ol>\n<ol class="groups">{groups}</ol>\n</nav>\n'
+    )
+
+
 #: The page's tools; ``{raw}`` is the text view's name.  Phones: see style.css (one row that
 #: scrolls sideways under the search box; "Range" stands in for Shift-click).
 _TOOLS = """<nav class="tools" aria-label="Log tools">
@@ -99,12 +158,13 @@ _TOOLS = """<nav class="tools" aria-label="Log tools">
 <button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
 <button id="range" type="button" aria-pressed="false" title="Tap a first and a last line number to link to a range">Range</button>
 <button id="copy" class="copy" type="button" disabled>Copy link to line</button>
-<a href="{raw}">Raw</a>
-<a href="{raw}" download="{raw}">Download</a>
+<span id="counts" role="status"></span>
+<a href="{raw}{query}">Raw</a>
+<a href="{raw}{query}" download="{raw}">Download</a>
 </nav>
 </header>
 """
-_LOG_OPEN = """<p id="keys" class="sr">In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range.</p>
+_LOG_OPEN = """<p id="keys" class="sr">Keys: / or Ctrl+F search, Enter and Shift+Enter go to the next and previous match; e and Shift+E go to the next and previous error. In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range, Left and Right fold and unfold a step or group.</p>
 <main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
 <div class="chunk">
 """
@@ -122,18 +182,27 @@ class HtmlRenderer:
         js_url: str,
         icon_url: str,
         state_icons: Mapping[str, str] = _NO_ICONS,
+        link_query: str = "",
+        matchers: ProblemMatchers = NO_MATCHERS,
     ) -> None:
         """``state_icons``: favicon URLs by final state (``succeeded``, ``failed``), which app.js
-        switches to when a live run ends, so a background tab shows the outcome."""
+        switches to when a live run ends, so a background tab shows the outcome.  ``link_query``:
+        a signed link's checked ``?exp=...&sig=...`` (:func:`journal_proxy.signing.link_query`),
+        carried on to the Raw and Download links."""
         self._id = invocation_id
         self._icon = icon_url
         self._state_icons = state_icons
         self._css = css_url
         self._js = js_url
+        self._query = link_query
         self._lines = 0
+        #: Observes every line from line 1 (the page never resumes), so its steps are exact.
+        self.triage = Triage(matchers)
 
     def start(self, status: Status, source: Source) -> bytes:
-        tools = _TOOLS.format(raw=f"{self._id}.txt")  # the ID is 32 checked hex digits
+        tools = _TOOLS.format(
+            raw=f"{self._id}.txt", query=escape(self._query)
+        )  # the ID is 32 checked hex digits
         return (self._head(status) + self._header(status, source) + tools + _LOG_OPEN).encode()
 
     def _head(self, status: Status) -> str:
@@ -184,16 +253,28 @@ class HtmlRenderer:
         # One element per line, with the message as its content: the line number, time and
         # identifier are attributes the stylesheet shows (::before, ::after).  A 100,000-line page
         # is a million fewer nodes for the browser to build than with an element per column.
+        info = self.triage.observe(line, entry)
         iso = iso_time(entry.realtime_usec) or ""
-        kind = " sys" if entry.lifecycle is not None else ""
         sep = ""
         if self._lines and self._lines % CHUNK_LINES == 0:
             sep = _FIRST_TO_LAZY if self._lines == CHUNK_LINES else _LAZY_TO_LAZY
         self._lines += 1
+        if info.step_start:
+            sep += (
+                f'<div class="sh" id="S{info.step}" data-step="{info.step}" data-first="{line}">'
+                f"{_identifier_html(info.step_name)}</div>\n"
+            )
         ident = _identifier_html(entry.identifier)
+        if info.marker is None and info.annotation is None:
+            kind = " sys" if entry.lifecycle is not None else ""
+            return (
+                f'{sep}<div id="L{line}" class="l p{entry.priority}{kind}" data-n="{line}" '
+                f'data-t="{iso}" data-h="{iso[11:23]} {ident}">{_message_html(entry.message)}</div>\n'
+            ).encode()
+        classes, extra, content = _triaged(entry, info)
         return (
-            f'{sep}<div id="L{line}" class="l p{entry.priority}{kind}" data-n="{line}" '
-            f'data-t="{iso}" data-h="{iso[11:23]} {ident}">{_message_html(entry.message)}</div>\n'
+            f'{sep}<div id="L{line}" class="{classes}" data-n="{line}" data-t="{iso}" '
+            f'data-h="{iso[11:23]} {ident}"{extra}>{content}</div>\n'
         ).encode()
 
     def seen(self, line: int, entry: Entry) -> None:
@@ -209,7 +290,9 @@ class HtmlRenderer:
         empty = '<p class="note">No lines yet.</p>' if self._lines == 0 else ""
         close = "</noscript>" if self._lines > CHUNK_LINES else "</div>"
         return (
-            f'{close}\n{empty}{note}</main>\n<button id="newlines" class="newlines" type="button" hidden></button>\n<footer><span id="live" aria-live="polite"></span></footer>'
+            f"{close}\n{empty}{note}</main>\n{_index(self.triage.summary())}"
+            '<button id="newlines" class="newlines" type="button" hidden></button>\n'
+            '<footer><span id="live" aria-live="polite"></span></footer>'
             "\n</body>\n</html>\n"
         ).encode()
 

@@ -12,6 +12,7 @@ from ..renderers.html import HtmlRenderer
 from ..renderers.jsonl import JsonLinesRenderer
 from ..renderers.sse import SseRenderer
 from ..renderers.text import TextRenderer
+from ..signing import link_query
 from .state import ASSETS
 
 
@@ -73,8 +74,14 @@ def renderer_for(kind: Kind, request: web.Request, target: LogTarget) -> Rendere
             for state in ("succeeded", "failed")
             if f"icon-{state}.svg" in urls
         }
+        query = link_query(request.query.getall("exp", []), request.query.getall("sig", []))
         return HtmlRenderer(
-            target.invocation_id, urls["style.css"], urls["app.js"], urls["icon.svg"], state_icons
+            target.invocation_id,
+            urls["style.css"],
+            urls["app.js"],
+            urls["icon.svg"],
+            state_icons,
+            link_query=query,
         )
     if kind is Kind.SSE:
         return SseRenderer()
