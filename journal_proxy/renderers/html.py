@@ -152,7 +152,7 @@ def _index(summary: Summary) -> str:
 _TOOLS = """<nav class="tools" aria-label="Log tools">
 <label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
 <span id="matches" aria-live="polite"></span>
-<label class="check"><input id="filter" type="checkbox"> Only matches</label>
+<label class="check"><input id="filter" type="checkbox"> Only matches</label> <label class="check"><input id="regex" type="checkbox"> Regex</label> <label class="check"><input id="case" type="checkbox"> Case</label>
 <button id="wrap" type="button" aria-pressed="true">Wrap</button>
 <button id="times" type="button" title="Timestamps: clock time, time since the start, or none">Time</button>
 <button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>

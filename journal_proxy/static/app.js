@@ -26,7 +26,12 @@
   // screen, by a reader for exactly the markup the server writes: it creates only div, span and
   // a elements (a link only to an http(s) URL, checked again by safeHref), sets text with
   // textContent, and shows anything it does not recognise as text.
-  const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])( sys)?" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)">([\s\S]*)$/;
+  const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])((?: [a-z]+)*)" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)"(?: data-group="(\d+)")?>([\s\S]*)$/;
+  const SH_RE = /^<div class="sh" id="S(\d+)" data-step="\d+" data-first="(\d+)">([^<]*)$/;
+  // The only extra classes a line may carry: systemd's own, error, warning, group header
+  // (expanded, quiet) and group end/reopen marker (see renderers/html.py).
+  const EXTRA = new Set(["sys", "e", "w", "gh", "gx", "gq", "gm"]);
+  const TAG_RE = /<[^>]*>/g;
   const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|<a class="([a-z0-9 ]*)" href="([^"<>]*)" rel="noopener noreferrer nofollow">([^<]*)<\/a>|([^<]+)/g;
   const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
   const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", "#x27": "'" };
@@ -35,23 +40,32 @@
   const pending = new Map();  // placeholder -> the block's source text, until it is built
   let lineHeight = 19.5;
   function unescapeText(s) { return s.indexOf("&") < 0 ? s : s.replace(ENTITY_RE, (m, name) => ENTITIES[name]); }
+  function extraClasses(list) {
+    let out = "";
+    for (const c of list.split(" ")) if (EXTRA.has(c)) out += " " + c;
+    return out;
+  }
   function lineFromSource(src) {
     const m = LINE_RE.exec(src);
     const div = document.createElement("div");
-    if (!m) {  // never expected: shown as text rather than lost
+    if (!m) {
+      const h = SH_RE.exec(src);
+      if (h) return stepHeader(+h[1], +h[2], unescapeText(h[3]));
+      // never expected: shown as text rather than lost
       div.className = "l p6";
       div.textContent = src;
       return div;
     }
     div.id = "L" + m[1];
-    div.className = "l p" + m[2] + (m[3] || "");
+    div.className = "l p" + m[2] + extraClasses(m[3]);
     div.dataset.n = m[1];
+    if (m[6]) div.dataset.group = m[6];
     div.dataset.t = unescapeText(m[4]);
     div.dataset.h = unescapeText(m[5]);
     if (localTime || timeMode !== "clock") setLineTime(div);
     PART_RE.lastIndex = 0;
     let part;
-    while ((part = PART_RE.exec(m[6])) !== null) {
+    while ((part = PART_RE.exec(m[7])) !== null) {
       if (part[6] !== undefined) div.appendChild(document.createTextNode(unescapeText(part[6])));
       else if (part[4] !== undefined) div.appendChild(textPart(part[3], unescapeText(part[5]), unescapeText(part[4])));
       else div.appendChild(textPart(part[1], unescapeText(part[2]), null));
@@ -132,7 +146,7 @@
     const frag = document.createDocumentFragment();
     for (const piece of src.split(LINE_END)) {
       const line = piece.trimStart();  // the newline before a line, never the message's own text
-      if (line) frag.appendChild(lineFromSource(line));
+      if (line) frag.appendChild(prepare(lineFromSource(line)));
     }
     block.replaceChildren(frag);
     block.classList.remove("lazy");
@@ -149,6 +163,152 @@
       build(block);
       if (pending.size % 10 === 0) await new Promise((r) => setTimeout(r, 0));
     }
+  }
+  // ---- steps, groups and problems (the server's #triage index; live lines add to it) -------
+  // Steps are the commands systemd ran, groups the ::group::/--- sections inside them.  A span
+  // is folded by default unless it holds an error, is the failed (or a failed run's last) step,
+  // is an expanded group, is where a running log is writing, or holds the #L line.  A folded
+  // span's lines get the class "fo" (hidden), in built lines now and in blocks when built.
+  const triageNav = document.getElementById("triage");
+  const steps = [];   // {kind, n, first, last, start, end, errors, warnings, name, open}
+  const groups = [];  // the same, with expanded
+  const errorLines = [];
+  const warningLines = [];
+  const hitSet = new Set();  // line numbers matching the search
+  let failedStep = 0;
+  function spanFrom(li, kind) {
+    const d = li.dataset;
+    return {
+      kind: kind, n: +d[kind] || 0, first: +d.first || 0, last: +d.last || 0,
+      start: d.start || "", end: d.end || "", errors: +d.errors || 0, warnings: +d.warnings || 0,
+      name: li.textContent || "", expanded: d.expanded === "true", open: true,
+    };
+  }
+  function numbers(text) {
+    const out = [];
+    for (const w of (text || "").split(" ")) if (/^\d+$/.test(w)) out.push(+w);
+    return out;
+  }
+  (function readIndex() {
+    if (!triageNav) return;
+    for (const li of triageNav.querySelectorAll("ol.steps > li")) steps.push(spanFrom(li, "step"));
+    for (const li of triageNav.querySelectorAll("ol.groups > li")) groups.push(spanFrom(li, "group"));
+    errorLines.push(...numbers(triageNav.dataset.errorLines));
+    warningLines.push(...numbers(triageNav.dataset.warningLines));
+    failedStep = +triageNav.dataset.failedStep || 0;
+    const state = body.dataset.state;
+    const lastStep = steps.length ? steps[steps.length - 1].n : 0;
+    for (const s of steps) {
+      s.open = steps.length < 2 || s.errors > 0 || s.n === failedStep ||
+        ((state === "failed" || state === "running") && s.n === lastStep);
+    }
+    const lastGroup = groups.length ? groups[groups.length - 1] : null;
+    for (const g of groups) {
+      g.open = g.errors > 0 || g.expanded || (state === "running" && g === lastGroup);
+    }
+  })();
+  function spanAt(list, n) {  // the span holding line n (spans are sorted and do not overlap)
+    let lo = 0, hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].first > n) hi = mid - 1;
+      else if (list[mid].last < n) lo = mid + 1;
+      else return list[mid];
+    }
+    return null;
+  }
+  function folded(n) {
+    const s = spanAt(steps, n);
+    if (s && !s.open) return true;
+    const g = spanAt(groups, n);
+    return !!(g && !g.open && n !== g.first);
+  }
+  function sizeBlock(block) {
+    const first = +block.dataset.first, last = +block.dataset.last;
+    let shown = 0;
+    for (let n = first; n <= last; n++) if (!folded(n)) shown++;
+    block.style.height = Math.round(shown * lineHeight) + "px";
+  }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function spanSeconds(span) {
+    const a = Date.parse(span.start), b = Date.parse(span.end);
+    return isNaN(a) || isNaN(b) ? NaN : Math.max(0, (b - a) / 1000);
+  }
+  function shortDuration(sec) {
+    if (isNaN(sec)) return "";
+    if (sec < 60) return sec.toFixed(sec < 10 ? 1 : 0) + "s";
+    const m = Math.floor(sec / 60);
+    return m < 60 ? m + "m " + Math.floor(sec % 60) + "s" : Math.floor(m / 60) + "h " + (m % 60) + "m";
+  }
+  function spanMeta(span) {
+    const parts = [plural(span.last - span.first + 1, "line")];
+    const d = shortDuration(spanSeconds(span));
+    if (d) parts.push(d);
+    if (span.errors) parts.push(plural(span.errors, "error"));
+    if (span.warnings) parts.push(plural(span.warnings, "warning"));
+    return parts.join(" · ");
+  }
+  // A header's fold button (its state and words) and its line count and duration, drawn by the
+  // stylesheet from data-meta, so the line's own text stays the title.
+  function decorate(el, span) {
+    if (!span) return el;
+    let btn = el.firstElementChild;
+    if (!btn || !btn.classList.contains("fold")) {
+      btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "fold";
+      el.insertBefore(btn, el.firstChild);
+      const meta = document.createElement("span");
+      meta.className = "sm";
+      el.appendChild(meta);
+    }
+    const meta = el.lastElementChild;
+    const words = spanMeta(span);
+    meta.dataset.meta = words;
+    btn.setAttribute("aria-expanded", String(span.open));
+    btn.setAttribute("aria-label", (span.open ? "Fold " : "Unfold ") + span.kind + " " + span.name + ", " + words);
+    el.classList.toggle("open", span.open);
+    return el;
+  }
+  function stepHeader(n, first, name) {
+    const el = document.createElement("div");
+    el.className = "sh";
+    el.id = "S" + n;
+    el.dataset.step = String(n);
+    el.dataset.first = String(first);
+    el.textContent = name;
+    return decorate(el, steps.find((s) => s.n === n));
+  }
+  function groupOf(el) { return spanAt(groups, lineNo(el)); }
+  // Fold state, search hits and header decorations for an element just built.
+  function prepare(el) {
+    if (el.classList.contains("sh")) return el;
+    const n = +el.dataset.n;
+    if (folded(n)) el.classList.add("fo");
+    if (hitSet.has(n)) el.classList.add("hit");
+    if (el.classList.contains("gh")) decorate(el, spanAt(groups, n));
+    return el;
+  }
+  function applyFold(span) {
+    for (let n = span.first; n <= span.last; n++) {
+      const el = document.getElementById("L" + n);
+      if (el) el.classList.toggle("fo", folded(n));
+    }
+    const header = span.kind === "step" ? document.getElementById("S" + span.n) : document.getElementById("L" + span.first);
+    if (header) decorate(header, span);
+    for (const block of pending.keys()) {
+      if (+block.dataset.first <= span.last && +block.dataset.last >= span.first) sizeBlock(block);
+    }
+  }
+  function setOpen(span, open) {
+    if (!span || span.open === open) return;
+    span.open = open;
+    applyFold(span);
+  }
+  function reveal(n) {  // unfold whatever hides line n
+    setOpen(spanAt(steps, n), true);
+    const g = spanAt(groups, n);
+    if (g && n !== g.first) setOpen(g, true);
   }
   const lazyObserver = new IntersectionObserver(function (seen) {
     for (const e of seen) if (e.isIntersecting) build(e.target);
@@ -167,8 +327,8 @@
       block.className = "chunk lazy";
       block.dataset.first = String(first);
       block.dataset.last = String(last);
-      block.style.height = Math.round((last - first + 1) * lineHeight) + "px";
       pending.set(block, src);
+      sizeBlock(block);
       ns.replaceWith(block);
       lazyObserver.observe(block);
     }
@@ -180,6 +340,134 @@
     if (blocks.length) lastLine = Math.max(lastLine, +blocks[blocks.length - 1].dataset.last || 0);
     if (chunk) chunkLines = chunk.getElementsByClassName("l").length;
   })();
+
+  (function prepareBuilt() {
+    for (const el of Array.from(log.querySelectorAll(".chunk:not(.lazy) > .sh"))) {
+      decorate(el, steps.find((s) => s.n === +el.dataset.step));
+    }
+    for (const el of Array.from(log.querySelectorAll(".chunk:not(.lazy) > .l"))) prepare(el);
+  })();
+
+  // A line wherever it is: built, or read from its block's source without building the block.
+  function peekLine(n) {
+    const el = document.getElementById("L" + n);
+    if (el) return el;
+    for (const [block, src] of pending) {
+      if (+block.dataset.first > n || +block.dataset.last < n) continue;
+      const i = src.indexOf(LINE_START + n + '"');
+      if (i < 0) return null;
+      const j = src.indexOf(LINE_END, i);
+      return lineFromSource(j < 0 ? src.slice(i) : src.slice(i, j));
+    }
+    return null;
+  }
+  // Bring line n on screen (unfolded, its block built) and mark it.
+  let marked = null;
+  function goToLine(n) {
+    reveal(n);
+    buildLines(n - 500, n + 500);
+    const el = document.getElementById("L" + n);
+    if (!el) return null;
+    if (marked) marked.classList.remove("xm");
+    marked = el;
+    el.classList.add("xm");
+    following = false;
+    el.scrollIntoView({ block: "center" });
+    return el;
+  }
+
+  // ---- errors: counted in the header, next/previous with e / Shift+E ----------------------
+  const countsEl = document.getElementById("counts");
+  let errorPos = -1;
+  function showCounts() {
+    if (!countsEl) return;
+    const e = triageNav ? +triageNav.dataset.errors || 0 : 0;
+    const w = triageNav ? +triageNav.dataset.warnings || 0 : 0;
+    countsEl.textContent = plural(e, "error") + ", " + plural(w, "warning");
+    countsEl.classList.toggle("has-errors", e > 0);
+    for (const id of ["prev-error", "next-error"]) {
+      const b = document.getElementById(id);
+      if (b) b.disabled = errorLines.length === 0;
+    }
+  }
+  function nextError(dir) {
+    if (!errorLines.length) return;
+    errorPos = errorPos < 0 && dir < 0 ? errorLines.length - 1 : (errorPos + dir + errorLines.length) % errorLines.length;
+    goToLine(errorLines[errorPos]);
+    if (countsEl) countsEl.textContent = "Error " + (errorPos + 1) + " of " + errorLines.length;
+  }
+  (function errorButtons() {
+    if (!countsEl) return;
+    const make = (id, label, text, dir) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.id = id;
+      b.textContent = text;
+      b.title = label;
+      b.setAttribute("aria-label", label);
+      b.addEventListener("click", () => nextError(dir));
+      return b;
+    };
+    countsEl.after(make("prev-error", "Previous error (Shift+E)", "↑", -1), make("next-error", "Next error (e)", "↓", 1));
+    showCounts();
+  })();
+
+  // ---- a failed run opens with why: failed step, status, the errors, the last lines --------
+  function summaryLine(n, list) {
+    const el = peekLine(n);
+    if (!el || el.classList.contains("gm")) return;
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = "#L" + n;
+    a.textContent = "Line " + n;
+    const text = document.createElement("span");
+    text.className = el.className.indexOf(" e") >= 0 ? "st e" : "st";
+    text.textContent = el.textContent.slice(0, 500);
+    li.append(a, " ", text);
+    list.appendChild(li);
+  }
+  function showSummary() {
+    if (body.dataset.state !== "failed" || !triageNav) return;
+    const box = document.createElement("section");
+    box.id = "summary";
+    box.setAttribute("aria-label", "Why it failed");
+    const h = document.createElement("h2");
+    const step = steps.find((s) => s.n === failedStep);
+    h.textContent = (step ? "Failed in step " + step.n + ": " + step.name : "Failed") + " (" + statusEl.textContent + ")";
+    box.appendChild(h);
+    const errors = document.createElement("ol");
+    for (const n of errorLines.slice(0, 8)) summaryLine(n, errors);
+    box.appendChild(errors);
+    // The last lines the run wrote before systemd's first failure line.
+    let failLine = 0;
+    for (const n of errorLines) {
+      const el = peekLine(n);
+      if (el && el.classList.contains("sys")) { failLine = n; break; }
+    }
+    if (failLine > 1) {
+      const p = document.createElement("p");
+      p.textContent = "Last lines before the failure:";
+      const tail = document.createElement("ol");
+      tail.className = "tail";
+      for (let n = Math.max(1, failLine - 5); n < failLine; n++) summaryLine(n, tail);
+      if (tail.childElementCount) box.append(p, tail);
+    }
+    log.before(box);
+  }
+
+  // ---- folding with the mouse and the keyboard ----------------------------------------------
+  function spanOfHeader(el) {
+    if (el.classList.contains("sh")) return steps.find((s) => s.n === +el.dataset.step) || null;
+    if (el.classList.contains("gh")) return groupOf(el);
+    return null;
+  }
+  log.addEventListener("click", function (ev) {
+    const btn = ev.target.closest("button.fold");
+    const header = btn ? btn.parentElement : ev.target.closest(".sh");
+    if (!header) return;
+    const span = spanOfHeader(header);
+    if (span) setOpen(span, !span.open);
+  });
 
   // ---- time zone -------------------------------------------------------------------------
   const pad = (n, w) => String(n).padStart(w || 2, "0");
@@ -279,6 +567,7 @@
     const range = parseHash();
     if (!range) return;
     // Also the blocks either side, so no block near the line changes height after the jump.
+    reveal(range[0]);
     buildLines(range[0] - 500, range[1] + 500);
     const first = document.getElementById("L" + range[0]);
     if (!first) return;
@@ -333,7 +622,10 @@
       el.scrollIntoView({ block: "nearest" });
     }
   }
-  function shown(el) { return !body.classList.contains("filtering") || el.classList.contains("hit"); }
+  function shown(el) {
+    if (el.classList.contains("fo") || el.classList.contains("gm")) return false;
+    return !body.classList.contains("filtering") || el.classList.contains("hit");
+  }
   function neighbour(el, dir) {
     let next = dir > 0 ? el.nextElementSibling : el.previousElementSibling;
     let block = el.parentElement;
@@ -361,6 +653,9 @@
       ev.preventDefault();
       const next = cursor && cursor.isConnected ? neighbour(cursor, ev.key === "ArrowDown" ? 1 : -1) : firstLineOnScreen();
       if (next) setCursor(next);
+    } else if ((ev.key === "ArrowLeft" || ev.key === "ArrowRight") && cursor && cursor.classList.contains("gh")) {
+      ev.preventDefault();  // fold or unfold the group whose header the cursor is on
+      setOpen(groupOf(cursor), ev.key === "ArrowRight");
     } else if (ev.key === "Enter" && cursor) {
       ev.preventDefault();
       selectLine(lineNo(cursor), ev.shiftKey);
@@ -371,34 +666,190 @@
   log.addEventListener("blur", () => setCursor(null));
   window.addEventListener("hashchange", () => highlight(true));
 
-  // ---- search --------------------------------------------------------------------------
+  // ---- search: every line, built or not; Enter / Shift+Enter walk the matches --------------
+  // The text of every line is read once (from the elements built, and from the blocks' source
+  // without building them) into an index; a search runs over it in slices of a few
+  // milliseconds, so even a slow regular expression never freezes the tab: it is stopped after
+  // SEARCH_BUDGET_MS with a message.  Patterns that can backtrack catastrophically (a repeated
+  // group that itself repeats or alternates, back-references) and overlong ones are refused.
   const search = document.getElementById("search");
   const matches = document.getElementById("matches");
   const filter = document.getElementById("filter");
+  const regexBox = document.getElementById("regex");
+  const caseBox = document.getElementById("case");
+  const MAX_PATTERN = 256;
+  const MAX_TEXT = 10000;  // characters of one line a search looks at
+  const SEARCH_BUDGET_MS = 3000;
   let searchTimer = 0;
-  function matchLine(el, q) {
-    const hit = q !== "" && el.textContent.toLowerCase().includes(q);
-    el.classList.toggle("hit", hit);
-    return hit;
+  let generation = 0;
+  let indexN = null, indexT = null, indexLower = null;
+  let found = [];  // line numbers of the matches, in order
+  let foundPos = -1;
+  let matcher = null;
+  function textOfSource(piece) {
+    const m = LINE_RE.exec(piece);
+    return m ? [+m[1], unescapeText(m[7].replace(TAG_RE, ""))] : null;
+  }
+  async function buildIndex() {
+    if (indexN) return;
+    const ns = [], ts = [];
+    let slice = performance.now();
+    for (const block of Array.from(log.getElementsByClassName("chunk"))) {
+      const src = pending.get(block);
+      if (src === undefined) {
+        for (const el of block.getElementsByClassName("l")) { ns.push(+el.dataset.n); ts.push(el.textContent); }
+      } else {
+        for (const piece of src.split(LINE_END)) {
+          const got = textOfSource(piece.trimStart());
+          if (got) { ns.push(got[0]); ts.push(got[1]); }
+        }
+      }
+      if (performance.now() - slice > 12) { await new Promise((r) => setTimeout(r, 0)); slice = performance.now(); }
+    }
+    if (!indexN) { indexN = ns; indexT = ts; }
+  }
+  function indexLine(el) {
+    if (!indexN) return;
+    indexN.push(+el.dataset.n);
+    indexT.push(el.textContent);
+    if (indexLower) indexLower.push(el.textContent.toLowerCase());
+  }
+  // Nested quantifiers such as (a+)+, (a|aa)*, ((x*)y){2,} and back-references: refused.
+  // Groups are read innermost first; a group that repeats and holds a repetition or an
+  // alternation is refused, else it stands for one character (repeated or not) from then on.
+  const INNER_GROUP = /\(([^()]*)\)(\s*(?:[+*?]|\{\d*(?:,\d*)?\})?)/;
+  function catastrophic(q) {
+    if (/\\[1-9]|\\k</.test(q)) return true;
+    let s = q.replace(/\\./g, "x").replace(/\[(?:[^\]\\]|\\.)*\]/g, "x").replace(/\(\?<?[:=!]/g, "(");
+    for (let i = 0; i < 500; i++) {
+      const m = INNER_GROUP.exec(s);
+      if (!m) return false;
+      const holds = /[+*|}]/.test(m[1]);
+      const repeats = /[+*]|\{\d*,|\{\d*[2-9]\d*\}|\{\d{2,}\}/.test(m[2]);
+      if (holds && repeats) return true;
+      s = s.slice(0, m.index) + (holds || repeats ? "x+" : "x") + s.slice(m.index + m[0].length);
+    }
+    return true;
+  }
+  function makeMatcher(q) {
+    const useCase = caseBox && caseBox.checked;
+    if (!(regexBox && regexBox.checked)) {
+      const needle = useCase ? q : q.toLowerCase();
+      return { lower: !useCase, test: (t) => t.includes(needle) };
+    }
+    if (q.length > MAX_PATTERN) return { error: "Pattern too long (over " + MAX_PATTERN + " characters)" };
+    if (catastrophic(q)) return { error: "Pattern refused: nested repetition or a back-reference can take for ever" };
+    let rx;
+    try { rx = new RegExp(q, useCase ? "" : "i"); } catch (e) { return { error: "Not a valid regular expression" }; }
+    if (rx.test("")) return { error: "The pattern matches empty text" };
+    return { lower: false, test: (t) => rx.test(t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t) };
+  }
+  function setHits(list) {
+    for (const el of Array.from(log.getElementsByClassName("hit"))) el.classList.remove("hit");
+    hitSet.clear();
+    for (const n of list) {
+      hitSet.add(n);
+      const el = document.getElementById("L" + n);
+      if (el) el.classList.add("hit");
+    }
+  }
+  function showPosition() {
+    if (!found.length) { matches.textContent = "No matches"; return; }
+    matches.textContent = foundPos < 0 ? found.length + (found.length === 1 ? " match" : " matches") : (foundPos + 1) + " of " + found.length;
+  }
+  function goToMatch(dir) {
+    if (!found.length) return;
+    foundPos = foundPos < 0 ? (dir > 0 ? 0 : found.length - 1) : (foundPos + dir + found.length) % found.length;
+    goToLine(found[foundPos]);
+    showPosition();
   }
   async function runSearch() {
-    const q = search.value.trim().toLowerCase();
-    if (q && pending.size) {
-      matches.textContent = "Searching…";
-      await buildAll();
-      if (search.value.trim().toLowerCase() !== q) return;  // typed on meanwhile
+    const gen = ++generation;
+    const q = search.value.trim() === "" ? "" : search.value;
+    found = []; foundPos = -1; matcher = null;
+    body.classList.remove("filtering");
+    if (!q) { setHits([]); matches.textContent = ""; return; }
+    const m = makeMatcher(q);
+    if (m.error) { setHits([]); matches.textContent = m.error; return; }
+    matches.textContent = "Searching…";
+    await buildIndex();
+    if (gen !== generation) return;
+    if (m.lower && !indexLower) indexLower = indexT.map((t) => t.toLowerCase());
+    const texts = m.lower ? indexLower : indexT;
+    const hits = [];
+    const began = performance.now();
+    let slice = began;
+    for (let i = 0; i < texts.length; i++) {
+      if (m.test(texts[i])) hits.push(indexN[i]);
+      if ((i & 255) === 0 && performance.now() - slice > 12) {
+        if (performance.now() - began > SEARCH_BUDGET_MS) {
+          matches.textContent = "Stopped: the pattern is too slow";
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 0));
+        if (gen !== generation) return;
+        slice = performance.now();
+      }
     }
-    let count = 0;
-    for (const el of lines()) if (matchLine(el, q)) count++;
-    matches.textContent = q ? count + (count === 1 ? " match" : " matches") : "";
-    body.classList.toggle("filtering", q !== "" && filter.checked);
-    if (q && count) {
-      const first = log.querySelector(".l.hit");
-      if (first) first.scrollIntoView({ block: "start" });
+    matcher = m;
+    found = hits;
+    setHits(hits);
+    if (filter.checked && hits.length) {
+      await buildAll();
+      if (gen !== generation) return;
+      for (const n of hits) reveal(n);
+      body.classList.add("filtering");
+    }
+    if (hits.length) goToMatch(1);
+    else showPosition();
+  }
+  function searchSoon() { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); }
+  search.addEventListener("input", searchSoon);
+  filter.addEventListener("change", runSearch);
+  if (regexBox) regexBox.addEventListener("change", runSearch);
+  if (caseBox) caseBox.addEventListener("change", runSearch);
+  search.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      if (searchTimer && matcher === null) { clearTimeout(searchTimer); runSearch(); return; }
+      goToMatch(ev.shiftKey ? -1 : 1);
+    } else if (ev.key === "Escape") {
+      search.blur();
+      log.focus({ preventScroll: true });
+    }
+  });
+  function matchLive(el) {
+    indexLine(el);
+    if (!matcher) return;
+    const t = el.textContent;
+    if (matcher.test(matcher.lower ? t.toLowerCase() : t)) {
+      found.push(+el.dataset.n);
+      hitSet.add(+el.dataset.n);
+      el.classList.add("hit");
+      showPosition();
     }
   }
-  search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
-  filter.addEventListener("change", runSearch);
+
+  // ---- page keys: / and the first Ctrl+F search, e / Shift+E next and previous error -------
+  function typing(t) { return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable); }
+  document.addEventListener("keydown", function (ev) {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && (ev.key === "f" || ev.key === "F")) {
+      if (document.activeElement === search) return;  // the second one: the browser's own find
+      ev.preventDefault();
+      search.focus();
+      search.select();
+      return;
+    }
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+    if (ev.key === "/") {
+      ev.preventDefault();
+      search.focus();
+      search.select();
+    } else if (ev.key === "e" || ev.key === "E") {
+      ev.preventDefault();
+      nextError(ev.shiftKey ? -1 : 1);
+    }
+  });
 
   // ---- following the tail -----------------------------------------------------------------
   // A running log opens at its last line and keeps the newest line on screen, like `tail -f`.
@@ -455,19 +906,87 @@
   new ResizeObserver(function () { if (following) toBottom(); }).observe(log);
 
   // ---- live lines (fetch + SSE parsing, so Last-Event-ID is sent from the start) -----------
+  // The same facts as the server's markup: step_name starts a step (a header before the line),
+  // marker makes a group header or a hidden end/reopen marker, level marks an error or warning,
+  // annotation's file/line/col/title are shown before the message (all set as text).
+  function liveClasses(e) {
+    let cls = e.system === true ? " sys" : "";
+    if (e.level === "error") cls += " e";
+    else if (e.level === "warning") cls += " w";
+    const mk = e.marker && typeof e.marker === "object" ? e.marker : null;
+    if (mk && mk.kind === "start") cls += " gh" + (mk.style === "expanded" ? " gx" : mk.style === "quiet" ? " gq" : "");
+    else if (mk) cls += " gm";
+    return cls;
+  }
+  function annotationHead(div, a) {
+    if (!a || typeof a !== "object") return;
+    const str = (k) => (typeof a[k] === "string" ? a[k] : "");
+    let where = str("file");
+    if (where) {
+      for (const k of ["line", "col"]) { if (!str(k)) break; where += ":" + str(k); }
+      div.append(textPart("al", where, null), " ");
+    }
+    if (str("title")) div.append(textPart("at", str("title"), null), " ");
+  }
   function makeLine(e) {
     const div = document.createElement("div");
     const prio = Number.isInteger(e.priority) && e.priority >= 0 && e.priority <= 7 ? e.priority : 6;
-    div.className = "l p" + prio + (e.system === true ? " sys" : "");
+    div.className = "l p" + prio + liveClasses(e);
     div.id = "L" + e.line;
     div.dataset.n = String(e.line);
+    if (e.marker && Number.isInteger(e.group)) div.dataset.group = String(e.group);
     div.dataset.t = String(e.time);
     div.dataset.h = formatTime(String(e.time)) + " " + String(e.identifier).replace(/\r/g, "");
+    if (e.level && !e.marker) annotationHead(div, e.annotation);
     const spans = Array.isArray(e.spans) ? e.spans : [["", String(e.message)]];
     const runs = [];
     for (const sp of spans) if (Array.isArray(sp) && typeof sp[1] === "string") runs.push([typeof sp[0] === "string" ? sp[0] : "", sp[1]]);
     for (const [cls, text, href] of withLinks(runs)) div.appendChild(textPart(cls, text, href));
     return div;
+  }
+  function liveSpan(kind, n, e, name) {
+    return { kind: kind, n: n, first: e.line, last: e.line, start: String(e.time), end: String(e.time),
+      errors: 0, warnings: 0, name: name, expanded: true, open: true };
+  }
+  // Steps, groups and counts follow the live lines; returns the step header to insert, if any.
+  function trackLive(e) {
+    let header = null;
+    const step = Number.isInteger(e.step) ? e.step : 0;
+    const prev = steps[steps.length - 1];
+    if (typeof e.step_name === "string" && step) {
+      if (prev) prev.end = String(e.time);
+      steps.push(liveSpan("step", step, e, e.step_name));
+      header = stepHeader(step, e.line, e.step_name);
+    } else if (prev && prev.n === step) {
+      prev.last = e.line; prev.end = String(e.time);
+    }
+    const mk = e.marker && typeof e.marker === "object" ? e.marker : null;
+    const lastGroup = groups[groups.length - 1];
+    const isStart = mk && mk.kind === "start" && Number.isInteger(e.group);
+    if (lastGroup && !isStart && lastGroup.n === e.group) {
+      lastGroup.last = e.line; lastGroup.end = String(e.time);
+    } else if (lastGroup && !lastGroup.closed) {
+      lastGroup.end = String(e.time);  // a span lasts until the first line after it
+      lastGroup.closed = true;
+    }
+    if (isStart) groups.push(liveSpan("group", e.group, e, typeof mk.title === "string" ? mk.title : ""));
+    if (e.level === "error" || e.level === "warning") {
+      const key = e.level === "error" ? "errors" : "warnings";
+      (e.level === "error" ? errorLines : warningLines).push(e.line);
+      if (triageNav) triageNav.dataset[key] = String((+triageNav.dataset[key] || 0) + 1);
+      const s = steps[steps.length - 1], g = spanAt(groups, e.line);
+      if (s && s.n === step) s[key]++;
+      if (g) g[key]++;
+      showCounts();
+    }
+    return header;
+  }
+  function refreshHeaders() {
+    const s = steps[steps.length - 1], g = groups[groups.length - 1];
+    const sh = s && document.getElementById("S" + s.n);
+    if (sh) decorate(sh, s);
+    const gh = g && document.getElementById("L" + g.first);
+    if (gh) decorate(gh, g);
   }
   let bottomFrame = 0;
   function appendEntry(e) {
@@ -475,12 +994,14 @@
     if (!chunk || chunkLines >= 500 || chunk.classList.contains("lazy")) {
       chunk = document.createElement("div"); chunk.className = "chunk"; log.appendChild(chunk); chunkLines = 0;
     }
-    const el = makeLine(e);
+    const header = trackLive(e);
+    if (header) chunk.appendChild(header);
+    const el = prepare(makeLine(e));
     chunk.appendChild(el);
     chunkLines++;
     lastLine = e.line;
-    const q = search.value.trim().toLowerCase();
-    if (q && matchLine(el, q)) matches.textContent = log.getElementsByClassName("hit").length + " matches";
+    refreshHeaders();
+    matchLive(el);
     for (const note of log.querySelectorAll(":scope > .note")) note.remove();
     if (following) {
       // Once per frame, not per line: a burst of lines (a reconnect's backlog) costs one layout.
@@ -557,14 +1078,16 @@
       liveEl.textContent = failures ? "Reconnecting…" : "Live";
       retryNow = false;
       try {
-        const resp = await fetch(location.pathname, {
+        const resp = await fetch(location.pathname + location.search, {
           headers: { "Accept": "text/event-stream", "Last-Event-ID": String(lastLine) },
           cache: "no-store", credentials: "same-origin",
         });
-        if (resp.status === 404 || resp.status === 410) {
+        if (resp.status === 403 || resp.status === 404 || resp.status === 410) {
           stopped = true;
           live = following = false;
-          liveEl.textContent = "Live updates stopped: this log is no longer available.";
+          liveEl.textContent = resp.status === 403
+            ? "Live updates stopped: this link is not accepted (403). Reload with a valid link."
+            : "Live updates stopped: this log is no longer available.";
           break;
         }
         if (!resp.ok || !resp.body) throw new Error("HTTP " + resp.status);
@@ -610,6 +1133,7 @@
   }
 
   applyTimeZone(localTime || timeMode !== "clock");
+  showSummary();
   highlight(true);
   if (running) {
     setStatus({ state: "running", description: statusEl.textContent, unit: unitName });
