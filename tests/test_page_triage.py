@@ -121,3 +121,170 @@ async def test_a_failed_20k_log_shows_its_deep_error_on_the_first_screen(
     await link.click()
     await expect(page.locator(f"#L{triage_logs.deep_line}")).to_be_in_viewport()
     assert problems == []
+
+
+async def test_group_markers_are_never_shown_raw_and_groups_fold_with_mouse_and_keyboard(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.small)
+    texts = await page.locator("#log .l").all_text_contents()
+    raw = re.compile(r"^\s*(::(group|endgroup|error|warning)|##\[|\+\+\+ |--- |~~~ )")
+    assert not [t for t in texts if raw.search(t)]
+    for marker in await page.locator("#log .l.gm").all():
+        assert await marker.text_content() == ""
+        assert not await marker.is_visible()
+    inside = page.get_by_text("inside the hostile group")
+    header = page.locator(".l.gh", has_text="<img src=x")
+    button = header.locator("button.fold")
+    # Folded by default (no error in it); the mouse unfolds and folds it.
+    await expect(inside).to_be_hidden()
+    await expect(header.locator(".sm")).to_have_attribute("data-meta", re.compile("^3 lines"))  # its line count, from data-meta
+    await button.click()
+    await expect(inside).to_be_visible()
+    await expect(button).to_have_attribute("aria-expanded", "true")
+    await button.click()
+    await expect(inside).to_be_hidden()
+    # The keyboard: the button itself (Tab reaches it), and Left/Right on the log's line cursor.
+    await button.focus()
+    await page.keyboard.press("Enter")
+    await expect(inside).to_be_visible()
+    await page.keyboard.press("Space")
+    await expect(inside).to_be_hidden()
+    await page.locator("#log").focus()
+    cursor_on = await header.get_attribute("id")
+    await page.evaluate(
+        "id => { const el = document.getElementById(id); el.scrollIntoView({block: 'center'}); }",
+        cursor_on,
+    )
+    for _ in range(60):
+        await page.keyboard.press("ArrowDown")
+        if await page.locator(f"#{cursor_on}.cur").count():
+            break
+    await expect(page.locator(f"#{cursor_on}.cur")).to_have_count(1)
+    await page.keyboard.press("ArrowRight")
+    await expect(inside).to_be_visible()
+    await page.keyboard.press("ArrowLeft")
+    await expect(inside).to_be_hidden()
+    assert problems == []
+
+
+async def test_the_failed_step_is_open_and_the_others_folded(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.small)
+    await expect(page.locator("#S1 button.fold")).to_have_attribute("aria-expanded", "false")
+    await expect(page.locator("#S2 button.fold")).to_have_attribute("aria-expanded", "true")
+    await expect(page.get_by_text("checking out")).to_be_hidden()
+    await expect(page.get_by_text("starting deploy", exact=True)).to_be_visible()
+    await expect(page.locator("#S1")).to_contain_text("prepare.sh")
+    await expect(page.locator("#S1")).to_contain_text("5 lines")
+    # A click on the step's header unfolds it.
+    await page.locator("#S1").click()
+    await expect(page.get_by_text("checking out")).to_be_visible()
+    # A succeeded run: every step folded, the page at the top.
+    await _open(page, tproxy, triage_logs.ok)
+    assert await page.locator(".sh button.fold[aria-expanded=true]").count() == 0
+    assert await page.locator(".sh").count() == 3
+    assert await page.locator("#summary").count() == 0
+    assert await page.evaluate("window.scrollY") == 0
+    await expect(page.locator("#counts")).to_have_text("0 errors, 0 warnings")
+    # A #L link into a folded step opens it.
+    await page.goto(_url(tproxy, f"/logs/{triage_logs.ok}#L4"))
+    await expect(page.locator("#L4.hl")).to_be_visible()
+    assert problems == []
+
+
+async def test_error_count_is_right_and_next_previous_visit_each(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.small)
+    await expect(page.locator("#counts")).to_have_text("5 errors, 1 warning")
+    errors = await page.eval_on_selector("#triage", "n => n.dataset.errorLines.split(' ')")
+    assert len(errors) == 5
+    await page.locator("#log").focus()
+    for n in errors:
+        await page.keyboard.press("e")
+        await expect(page.locator(f"#L{n}.xm")).to_be_in_viewport()
+        assert await page.locator(".xm").count() == 1
+    await page.keyboard.press("e")  # round again
+    await expect(page.locator(f"#L{errors[0]}.xm")).to_be_visible()
+    await page.keyboard.press("Shift+E")
+    await expect(page.locator(f"#L{errors[-1]}.xm")).to_be_visible()
+    await page.keyboard.press("Shift+E")
+    await expect(page.locator(f"#L{errors[-2]}.xm")).to_be_visible()
+    await expect(page.locator("#counts")).to_have_text("Error 4 of 5")
+    await page.click("#next-error")
+    await expect(page.locator(f"#L{errors[-1]}.xm")).to_be_visible()
+    # An annotation shows its place and title, never the raw command.
+    annotated = page.locator(".l.e", has_text="KeyError")
+    await expect(annotated.locator(".al")).to_have_text("site/build.py:42:5")
+    await expect(annotated.locator(".at")).to_have_text("Build broke")
+    assert "::error" not in (await annotated.text_content() or "")
+    assert problems == []
+
+
+async def test_slash_and_first_ctrl_f_focus_search_and_enter_walks_unbuilt_lines(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.failed_big)
+    await page.keyboard.press("/")
+    assert await page.evaluate("document.activeElement.id") == "search"
+    await page.locator("#log").focus()
+    await page.keyboard.press("Control+f")
+    assert await page.evaluate("document.activeElement.id") == "search"
+    # "rendering page 1300": 1300.html and 13000-13009.html, all in blocks never built yet.
+    await page.keyboard.type("rendering page 1300")
+    await expect(page.locator("#matches")).to_have_text("1 of 11")
+    pages = [f"rendering page {i}.html" for i in [1300, *range(13000, 13010)]]
+    await expect(page.locator(".l.xm")).to_have_text(pages[0])
+    await expect(page.locator(".l.xm")).to_be_in_viewport()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#matches")).to_have_text("2 of 11")
+    await expect(page.locator(".l.xm")).to_have_text(pages[1])
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.press("Shift+Enter")
+    await expect(page.locator("#matches")).to_have_text("11 of 11")
+    await expect(page.locator(".l.xm")).to_have_text(pages[-1])
+    await expect(page.locator(".l.xm")).to_be_in_viewport()
+    # A match in a folded step (prepare.sh) unfolds it; the page built only blocks it visited.
+    await page.fill("#search", "added package 5999 of")
+    await expect(page.locator("#matches")).to_have_text("1 of 1")
+    await expect(page.locator(".l.xm")).to_be_in_viewport()
+    assert await page.locator(".l").count() < 10_000
+    # Regular expressions: a good one, a bad one, a catastrophic one; and case.
+    await page.check("#regex")
+    await page.fill("#search", r"page 1300\d\.html$")
+    await expect(page.locator("#matches")).to_have_text("1 of 10")
+    await page.fill("#search", "page (")
+    await expect(page.locator("#matches")).to_have_text("Not a valid regular expression")
+    await page.fill("#search", "(a+)+$")
+    await expect(page.locator("#matches")).to_contain_text("refused")
+    await page.fill("#search", "((x|y)z)*q")
+    await expect(page.locator("#matches")).to_contain_text("refused")
+    await page.fill("#search", "x" * 300)
+    await expect(page.locator("#matches")).to_contain_text("too long")
+    await page.uncheck("#regex")
+    await page.check("#case")
+    await page.fill("#search", "RENDERING PAGE 1300")
+    await expect(page.locator("#matches")).to_have_text("No matches")
+    assert problems == []
+
+
+async def test_hostile_group_titles_and_annotation_params_stay_text(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.small)
+    assert await page.evaluate("window.pwned") is None
+    assert await page.locator("#log img, #summary img").count() == 0
+    assert await page.locator("script").count() == 1
+    header = page.locator(".l.gh", has_text="<img")
+    assert (await header.text_content() or "").strip() == HOSTILE
+    warning = page.locator(".l.w", has_text="disk almost full")
+    await expect(warning.locator(".al")).to_have_text(f"{HOSTILE}:7")
+    await expect(warning.locator(".at")).to_have_text(HOSTILE)
+    assert problems == []

@@ -224,9 +224,8 @@
     return !!(g && !g.open && n !== g.first);
   }
   function sizeBlock(block) {
-    const first = +block.dataset.first, last = +block.dataset.last;
     let shown = 0;
-    for (let n = first; n <= last; n++) if (!folded(n)) shown++;
+    for (let n = +block.dataset.first; n <= +block.dataset.last; n++) if (!folded(n)) shown++;
     block.style.height = Math.round(shown * lineHeight) + "px";
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
@@ -296,9 +295,28 @@
     }
     const header = span.kind === "step" ? document.getElementById("S" + span.n) : document.getElementById("L" + span.first);
     if (header) decorate(header, span);
-    for (const block of pending.keys()) {
-      if (+block.dataset.first <= span.last && +block.dataset.last >= span.first) sizeBlock(block);
+    // Built blocks off screen are not laid out (content-visibility) and keep the size they had
+    // when last drawn, which folding changes: they are laid out for real until the next frames
+    // have drawn them once.  Unbuilt blocks get the height of the lines they will show.
+    for (const block of log.getElementsByClassName("chunk")) {
+      const lines = block.getElementsByClassName("l");
+      const first = pending.has(block) ? +block.dataset.first : lines.length ? +lines[0].dataset.n : 0;
+      const last = pending.has(block) ? +block.dataset.last : lines.length ? +lines[lines.length - 1].dataset.n : -1;
+      if (first > span.last || last < span.first) continue;
+      if (pending.has(block)) sizeBlock(block);
+      else unskip(block);
     }
+  }
+  const unskipped = new Set();
+  function unskip(block) {
+    block.style.contentVisibility = "visible";
+    if (!unskipped.size) {
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        for (const b of unskipped) b.style.contentVisibility = "";
+        unskipped.clear();
+      }));
+    }
+    unskipped.add(block);
   }
   function setOpen(span, open) {
     if (!span || span.open === open) return;
@@ -373,6 +391,8 @@
     el.classList.add("xm");
     following = false;
     el.scrollIntoView({ block: "center" });
+    // Blocks drawn for the first time near the line may change its place: look again.
+    requestAnimationFrame(() => requestAnimationFrame(() => { if (marked === el) el.scrollIntoView({ block: "center" }); }));
     return el;
   }
 
