@@ -7,6 +7,7 @@ Real journals (systemd-journal-remote, gatewayd) with several streams per invoca
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,21 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from journal_proxy import localjournal as lj
+from journal_proxy.signing import signed_query
 
+from . import test_page
+from .conftest import Live
+from .conftest import live_proxy as live_proxy
+from .helpers import eventually
 from .helpers_triage import Run
-from .test_page import _page, _shot, browser  # noqa: F401 - browser is a fixture
+from .test_page import _page, _shot
+
+browser = test_page.browser  # the fixture, shared
 
 pytestmark = pytest.mark.browser
 
 HOSTILE = '<img src=x onerror="window.pwned=1"> & </noscript><script>window.pwned=2</script>'
-DEEP_ERROR = "ERROR: migration 0042_add_index failed: relation \"users\" does not exist"
+DEEP_ERROR = 'ERROR: migration 0042_add_index failed: relation "users" does not exist'
 
 
 @dataclass
@@ -55,7 +63,9 @@ def _big_failed() -> tuple[Run, int]:
 
 def _small_failed() -> Run:
     run = Run().command("prepare.sh", 100)
-    run.lines("checking out", "::group::Fetch dependencies", "fetched a", "fetched b", "::endgroup::")
+    run.lines(
+        "checking out", "::group::Fetch dependencies", "fetched a", "fetched b", "::endgroup::"
+    )
     run.command("deploy.sh", 200)
     run.lines(
         "starting deploy",
@@ -139,7 +149,9 @@ async def test_group_markers_are_never_shown_raw_and_groups_fold_with_mouse_and_
     button = header.locator("button.fold")
     # Folded by default (no error in it); the mouse unfolds and folds it.
     await expect(inside).to_be_hidden()
-    await expect(header.locator(".sm")).to_have_attribute("data-meta", re.compile("^3 lines"))  # its line count, from data-meta
+    await expect(header.locator(".sm")).to_have_attribute(
+        "data-meta", re.compile("^3 lines")
+    )  # its line count, from data-meta
     await button.click()
     await expect(inside).to_be_visible()
     await expect(button).to_have_attribute("aria-expanded", "true")
@@ -179,7 +191,7 @@ async def test_the_failed_step_is_open_and_the_others_folded(
     await expect(page.get_by_text("checking out")).to_be_hidden()
     await expect(page.get_by_text("starting deploy", exact=True)).to_be_visible()
     await expect(page.locator("#S1")).to_contain_text("prepare.sh")
-    await expect(page.locator("#S1")).to_contain_text("5 lines")
+    await expect(page.locator("#S1 .sm")).to_have_attribute("data-meta", re.compile("^5 lines · "))
     # A click on the step's header unfolds it.
     await page.locator("#S1").click()
     await expect(page.get_by_text("checking out")).to_be_visible()
@@ -287,4 +299,77 @@ async def test_hostile_group_titles_and_annotation_params_stay_text(
     warning = page.locator(".l.w", has_text="disk almost full")
     await expect(warning.locator(".al")).to_have_text(f"{HOSTILE}:7")
     await expect(warning.locator(".at")).to_have_text(HOSTILE)
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport", "scheme"),
+    [
+        ("desktop-light", {"width": 1200, "height": 800}, "light"),
+        ("desktop-dark", {"width": 1200, "height": 800}, "dark"),
+        ("phone-light", {"width": 390, "height": 844}, "light"),
+        ("phone-dark", {"width": 390, "height": 844}, "dark"),
+    ],
+)
+async def test_screenshots_of_a_failed_run(
+    browser: Browser,
+    tproxy: Any,
+    triage_logs: TriageLogs,
+    name: str,
+    viewport: dict[str, int],
+    scheme: Any,
+) -> None:
+    page, problems = await _page(browser, viewport_override=viewport, color_scheme=scheme)
+    await _open(page, tproxy, triage_logs.small)
+    await expect(page.locator("#summary")).to_be_in_viewport()
+    await _shot(page, f"triage-{name}")
+    await page.keyboard.press("e")
+    await expect(page.locator(".l.xm")).to_be_in_viewport()
+    await _shot(page, f"triage-{name}-error")
+    assert problems == []
+
+
+async def test_a_signed_links_page_keeps_its_live_stream_raw_link_and_triage(
+    browser: Browser, make_proxy: Any, live: Live, tmp_path: Path
+) -> None:
+    key = "new-" + "n" * 40
+    keys = tmp_path / "link-keys"
+    keys.write_text(key + "\n")
+    proxy = await live_proxy(make_proxy, live, link_keys_file=str(keys), require_signed_links=True)
+    query = signed_query(key.encode(), live.inv, int(time.time()) + 3600)
+    live.start()
+    live.line("preparing", stream_id=lj.new_stream_id(), identifier="prepare.sh", pid=10)
+
+    async def shown() -> bool:
+        resp = await proxy.get(f"/logs/{live.inv}.json?{query}")
+        return resp.status == 200 and len((await resp.text()).splitlines()) >= 3
+
+    await eventually(shown, interval=0.02, what="the first lines")
+    assert (await proxy.get(f"/logs/{live.inv}.txt")).status == 403  # the link needs its query
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{live.inv}?{query}"))
+    await expect(page.locator("#live")).to_have_text("Live")
+    for selector in ("a[download]", "a:text-is('Raw')"):
+        href = await page.get_attribute(f".tools {selector}", "href")
+        assert href == f"{live.inv}.txt?{query}"
+    status = await page.evaluate(
+        "fetch(document.querySelector('a[download]').href).then(r => r.status)"
+    )
+    assert status == 200
+    # Live lines: a new step, a group (its markers hidden), an annotated error, counted.
+    stream = lj.new_stream_id()
+    for message in ("::group::Live <b>group</b>", "inside live", "::endgroup::"):
+        live.line(message, stream_id=stream, identifier="deploy.sh", pid=20)
+    live.line(
+        "::error file=a.py,line=3::live failure", stream_id=stream, identifier="deploy.sh", pid=20
+    )
+    await expect(page.locator(".l.e .al")).to_have_text("a.py:3")
+    await expect(page.locator("#S2")).to_contain_text("deploy.sh")
+    header = page.locator(".l.gh")
+    await expect(header).to_have_text("Live <b>group</b>")
+    await expect(page.get_by_text("inside live")).to_be_visible()
+    assert await page.locator(".l.gm").count() == 1
+    await expect(page.locator(".l.gm")).to_be_hidden()
+    await expect(page.locator("#counts")).to_have_text("1 error, 0 warnings")
+    assert "::" not in "".join(await page.locator("#log .l").all_text_contents())
     assert problems == []

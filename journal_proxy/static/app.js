@@ -469,7 +469,8 @@
       p.textContent = "Last lines before the failure:";
       const tail = document.createElement("ol");
       tail.className = "tail";
-      for (let n = Math.max(1, failLine - 5); n < failLine; n++) summaryLine(n, tail);
+      const listed = new Set(errorLines.slice(0, 8));
+      for (let n = Math.max(1, failLine - 5); n < failLine; n++) if (!listed.has(n)) summaryLine(n, tail);
       if (tail.childElementCount) box.append(p, tail);
     }
     log.before(box);
