@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .ansi import sanitize
 from .entry import Entry
 from .mask_keys import IN_HEADERS, continue_key, key_spans
 from .mask_shapes import (
@@ -67,19 +68,18 @@ from .mask_views import (
     Field,
     Segment,
     bounded,
+    colours_at_most,
     cut,
     map_escapes,
     merge_spans,
     other_view,
+    redrawn,
     render,
 )
 from .patterns import compile_pattern
 
 __all__ = ["HIDDEN", "LOOKAHEAD", "MASK", "MAX_SEQUENCES", "MAX_SPANS", "MaskSession", "Masker"]
 
-# The fast path: text whose only control characters are TAB, LF and complete SGR sequences.
-_CONTROL_BUT_ESC = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
-_ESC_NOT_SGR = re.compile(r"\x1b(?!\[[0-9;]{0,64}m)")
 
 HIDDEN = f"{MASK} [hidden: too many possible secrets or control sequences to mask in time]"
 
@@ -177,12 +177,17 @@ class Masker:
         ``sanitize(raw)`` cut to ``max_chars`` characters, with masked ranges replaced by
         ``***`` (keeping the colour codes inside them, so colours stay balanced).
         """
-        if (
-            not key
-            and len(raw) <= self.max_chars
-            and _CONTROL_BUT_ESC.search(raw) is None
-            and ("\x1b" not in raw or _ESC_NOT_SGR.search(raw) is None)
-        ):
+        if "\r" in raw:
+            raw = raw[: self.max_chars + LOOKAHEAD]
+            glued = raw.replace("\r", "")
+            # Many redraws (a progress bar's thousands) are shown glued too: resolving them one
+            # by one would cost a Python call each.
+            if key or raw.count("\r") > MAX_SEQUENCES or self._holds_secret(glued):
+                # A secret (or a private key) among the redrawn states: show them glued, as
+                # before redraws were resolved, so every state is masked where it is shown.
+                return self._mask(glued, key)
+            raw = redrawn(raw)  # the final state, masked below like any line
+        if not key and len(raw) <= self.max_chars and colours_at_most(raw):
             # The common case, most lines of a log: nothing to remove but colour codes, so what is
             # shown is ``raw`` itself and matching runs on it without the colours; with nothing
             # to mask, none of the mapping below is needed.
@@ -194,6 +199,18 @@ class Masker:
             if not spans and not key_open:
                 return raw, 0
         return self._mask_field(bounded(raw, self.max_chars), key)
+
+    def _holds_secret(self, text: str) -> bool:
+        """Whether either view the masker matches on (sanitised, or with every control character
+        deleted) holds something to mask."""
+        try:
+            for view in (SGR_ONLY.sub("", sanitize(text)), other_view(text)):
+                spans, key_open = self._spans(view)
+                if spans or key_open:
+                    return True
+        except TooManySpans:
+            return True
+        return False
 
     def _mask_field(self, f: Field, key: int) -> tuple[str, int]:
         """:meth:`_mask` for a field that holds something to mask, or more than colour codes."""

@@ -26,7 +26,9 @@ from .ansi import (
     drop_controls,
     drop_sequences,
     filter_sgr,
+    sanitize,
 )
+from .styles import resolve_redraws
 
 MASK = "***"
 
@@ -252,3 +254,24 @@ def bounded(raw: str, max_chars: int) -> Field:
     has_escape = "\x1b" in text and not dense
     plain = strip_sgr(shown) if has_escape and "\x1b" in shown else shown
     return Field(text, shown, plain, limit, more, has_escape)
+
+
+def redrawn(raw: str) -> str:
+    """A line that redraws itself with CR (``10%\r50%\r100%``), as a terminal shows it at the
+    end: each piece sanitised first, so the columns are those of what is shown, then the redraws
+    resolved (``styles.resolve_redraws``); no CR is left.  Masking then runs on exactly what every
+    format shows, so no token can be assembled from two states the masker never saw whole, and
+    what a redraw covered is shown nowhere (JSON carries the final state too)."""
+    return resolve_redraws("\r".join(sanitize(piece) for piece in raw.split("\r")))
+
+
+_CONTROL_BUT_ESC = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
+_ESC_NOT_SGR = re.compile(r"\x1b(?!\[[0-9;]{0,64}m)")
+
+
+def colours_at_most(raw: str) -> bool:
+    """Whether the only control characters are TAB, LF and complete SGR sequences: most log
+    lines, for which what is shown is ``raw`` itself (the masker's fast path)."""
+    return _CONTROL_BUT_ESC.search(raw) is None and (
+        "\x1b" not in raw or _ESC_NOT_SGR.search(raw) is None
+    )

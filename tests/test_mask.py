@@ -348,3 +348,14 @@ def test_the_first_look_never_misses_a_builtin_needle() -> None:
             forms = [needle, needle.upper(), needle.title()] if builtin.lower else [needle]
             for form in forms:
                 assert could_hold_builtin(f"x {form} y"), (builtin.name, form)
+
+
+def test_redraws_are_resolved_before_masking() -> None:
+    """A progress line shows its final state; a token assembled by overwriting is masked, and a
+    token among redrawn states is masked where the states are shown (glued, as before)."""
+    assert M.mask_text("progress 10%\rprogress 50%\rprogress 100%") == "progress 100%"
+    assembled = M.mask_text("x" * 4 + TOKEN[4:] + " end\r" + TOKEN[:4])
+    assert TOKEN[8:20] not in assembled and "***" in assembled
+    hidden = M.mask_text(f"token {TOKEN}\rdone")
+    assert TOKEN[8:20] not in hidden and "***" in hidden
+    assert "\r" not in M.mask_text("a\rb\r\nc")

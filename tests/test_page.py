@@ -656,10 +656,6 @@ async def test_256_colour_truecolour_and_attributes_are_shown(
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the masker (sanitize's first step) deletes CR before any renderer sees it",
-)
 async def test_a_progress_line_shows_only_its_final_state(
     browser: Browser, make_proxy: Any, live: Live
 ) -> None:

@@ -84,18 +84,17 @@ def test_plain_by_default_so_grep_finds_a_coloured_line() -> None:
     assert b"error: tests failed" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sanitize (the masker's first step) still deletes CR; see ansi.resolve_redraws",
-)
 def test_a_redrawn_line_is_written_as_its_final_state() -> None:
-    """The renderer gets text with CR once the masker keeps it (see ansi.resolve_redraws); a raw
-    CR would move a terminal's cursor back over the timestamp."""
+    """The masker resolves CR redraws (so what it masks is what is shown); the renderer gets the
+    final state, and no raw CR moves a terminal's cursor back over the timestamp."""
+    from journal_proxy.mask import Masker
+
+    session = Masker.build().session()
     r = TextRenderer()
     progress = Entry(T, 6, "deploy", "progress 10%\rprogress 50%\rprogress 100%", "u", (), None, "")
-    assert r.entry(1, progress) == f"{STAMP} deploy: progress 100%\n".encode()
+    assert r.entry(1, session.apply(progress)) == f"{STAMP} deploy: progress 100%\n".encode()
     coloured = Entry(T, 6, "d", "\x1b[33m 10%\r\x1b[32m100%\x1b[0m done", "u", (), None, "")
-    assert TextRenderer(color=True).entry(1, coloured) == (
+    assert TextRenderer(color=True).entry(1, session.apply(coloured)) == (
         f"{STAMP} d: \x1b[0;32m100%\x1b[0m done\n".encode()
     )
 
