@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .annotations import problem_patterns
 from .errors import ConfigError
 from .patterns import compile_pattern, load_literals
 from .settings import (
@@ -25,6 +26,7 @@ from .settings import (
     LinkSettings,
     Listen,
     MaskSettings,
+    ProblemSettings,
     Settings,
     Timeouts,
     UnitPins,
@@ -137,6 +139,7 @@ SETTING_NAMES = frozenset(
     {"unit", "public_fields", "mask", "metrics", "exit_idle_after", "trusted_proxies"}
     | {"upstream", "upstream_tls", "listen", "listen_mode", "timeouts", "limits"}
     | {"revocation_file", "require_signed_links", "link_keys_file"}  # the link's life
+    | {"problems"}
 )
 
 
@@ -254,6 +257,7 @@ def settings_from_mapping(
         limits=limits,
         exit_idle_after=None if exit_idle is None else _positive("exit_idle_after", exit_idle),
         mask=parse_mask(_section(raw, "mask")),
+        problems=ProblemSettings(*problem_patterns(_section(raw, "problems"))),
         metrics=metrics,
         trusted_proxies=_parse_proxies(raw),
         revocation_file=parse_revocation_file(raw),

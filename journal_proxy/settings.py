@@ -116,6 +116,15 @@ class LinkSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ProblemSettings:
+    """The operator's problem matchers as plain data, ``(name, regex)`` per level, checked at
+    start-up (``annotations.problem_patterns``) and built where they are used."""
+
+    errors: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     units: UnitPins
     upstreams: tuple[Upstream, ...] = field(default_factory=lambda: (Upstream(DEFAULT_UPSTREAM),))
@@ -125,6 +134,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     exit_idle_after: float | None = None
     mask: MaskSettings = field(default_factory=MaskSettings)
+    problems: ProblemSettings = field(default_factory=ProblemSettings)
 
     @property
     def upstream(self) -> Upstream:

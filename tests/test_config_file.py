@@ -30,11 +30,7 @@ def test_every_top_level_setting_is_listed_and_nothing_else() -> None:
 def test_every_timeout_and_limit_is_listed_with_its_default() -> None:
     example = _example()
     for section, cls in (("timeouts", Timeouts), ("limits", Limits)):
-        defaults = {
-            f.name: f.default
-            for f in fields(cls)  # type: ignore[arg-type]
-            if f.default is not MISSING
-        }
+        defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
         assert example[section] == defaults, section
 
 

@@ -217,3 +217,13 @@ async def test_finished_log_is_served_from_memory_with_etag(
     assert len(relay.request_lines) == asked + 4  # a running log is always read afresh
 
 
+async def test_an_operator_problem_pattern_marks_lines_in_json(
+    make_proxy: Any, corpus: Corpus
+) -> None:
+    """[problems] patterns reach every renderer: a line of the ok run becomes an error."""
+    proxy = await make_proxy(problems={"errors": {"step-three": "^step 3$"}})
+    text = await (await proxy.get(f"/logs/{corpus.ok}.json")).text()
+    objs = [json.loads(line) for line in text.splitlines()]
+    flagged = [o["message"] for o in objs if o.get("level") == "error"]
+    assert flagged == ["step 3"]
+    assert objs[-1]["summary"]["errors"] == 1

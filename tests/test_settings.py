@@ -69,3 +69,12 @@ def test_url_prints_log_link(
     assert capsys.readouterr().out == "https://d.example/logs/0123456789abcdef0123456789abcdef\n"
     monkeypatch.setenv("INVOCATION_ID", "../../etc")
     assert main(["url", "--log-base", "https://d.example/logs"]) == 2
+
+
+def test_problem_matchers_are_checked_at_start_up() -> None:
+    raw = {"unit": ["a.service"], "problems": {"errors": {"npm": "^npm ERR!"}}}
+    settings = settings_from_mapping(raw)
+    assert settings.problems.errors == (("npm", "^npm ERR!"),)
+    bad = {"unit": ["a.service"], "problems": {"warnings": {"slow": "(a+)+$"}}}
+    with pytest.raises(ConfigError, match=r"problems\.warnings\.slow"):
+        settings_from_mapping(bad)

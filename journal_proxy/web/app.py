@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from ..annotations import build_matchers
 from ..assets import Assets
 from ..cache import FinishedLogCache
 from ..gatewayd import GatewaydClient
@@ -34,6 +35,7 @@ from .state import (
     COUNTERS,
     HUBS,
     MASKER,
+    MATCHERS,
     METRICS,
     READS,
     REVOCATIONS,
@@ -200,6 +202,7 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
         literals=settings.mask.literals,
         max_chars=settings.limits.max_message_chars,
     )
+    app[MATCHERS] = build_matchers(settings.problems.errors, settings.problems.warnings)
     metrics = Metrics()
     app[METRICS] = metrics
     app[TALLY] = Tally(

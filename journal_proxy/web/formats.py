@@ -13,7 +13,7 @@ from ..renderers.jsonl import JsonLinesRenderer
 from ..renderers.sse import SseRenderer
 from ..renderers.text import TextRenderer
 from ..signing import link_query
-from .state import ASSETS
+from .state import ASSETS, MATCHERS
 
 
 class Kind(Enum):
@@ -67,6 +67,7 @@ def resume_from(request: web.Request, renderer: Renderer) -> int:
 
 
 def renderer_for(kind: Kind, request: web.Request, target: LogTarget) -> Renderer:
+    matchers = request.app[MATCHERS]  # the operator's problem patterns, built at start-up
     if kind is Kind.HTML:
         urls = request.app[ASSETS].urls
         state_icons = {
@@ -82,9 +83,10 @@ def renderer_for(kind: Kind, request: web.Request, target: LogTarget) -> Rendere
             urls["icon.svg"],
             state_icons,
             link_query=query,
+            matchers=matchers,
         )
     if kind is Kind.SSE:
-        return SseRenderer()
+        return SseRenderer(matchers)
     if kind is Kind.JSON:
-        return JsonLinesRenderer()
-    return TextRenderer(color=wants_color(request))
+        return JsonLinesRenderer(matchers)
+    return TextRenderer(color=wants_color(request), matchers=matchers)

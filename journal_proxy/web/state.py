@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from ..annotations import ProblemMatchers
 from ..assets import Assets
 from ..cache import FinishedLogCache
 from ..gatewayd import GatewaydClient
@@ -18,6 +19,7 @@ from ..revocation import RevocationList
 from ..settings import Settings
 from ..shared_read import SharedReads
 
+MATCHERS = web.AppKey("matchers", ProblemMatchers)
 SETTINGS = web.AppKey("settings", Settings)
 MASKER = web.AppKey("masker", Masker)
 CLIENTS = web.AppKey("clients", tuple[GatewaydClient, ...])
