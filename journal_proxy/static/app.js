@@ -151,6 +151,7 @@
     block.replaceChildren(frag);
     block.classList.remove("lazy");
     block.style.height = "";
+    unskip(block);  // laid out for real once, so it remembers its true size
   }
   function buildLines(first, last) {
     for (const block of Array.from(pending.keys())) {
@@ -223,10 +224,18 @@
     const g = spanAt(groups, n);
     return !!(g && !g.open && n !== g.first);
   }
-  function sizeBlock(block) {
+  function shownLines(block) {
     let shown = 0;
     for (let n = +block.dataset.first; n <= +block.dataset.last; n++) if (!folded(n)) shown++;
-    block.style.height = Math.round(shown * lineHeight) + "px";
+    return shown;
+  }
+  // A block whose lines are all folded away (and that holds no step header) is not built: it
+  // would show nothing, and a folded 20,000-line step would otherwise be built at once, since
+  // its empty blocks are all "near the screen".
+  function worthBuilding(block) { return block.dataset.headers === "1" || shownLines(block) > 0; }
+  function sizeBlock(block) {
+    const shown = shownLines(block);
+    block.style.height = Math.round((shown + (block.dataset.headers === "1" ? 1.5 : 0)) * lineHeight) + "px";
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function spanSeconds(span) {
@@ -303,8 +312,11 @@
       const first = pending.has(block) ? +block.dataset.first : lines.length ? +lines[0].dataset.n : 0;
       const last = pending.has(block) ? +block.dataset.last : lines.length ? +lines[lines.length - 1].dataset.n : -1;
       if (first > span.last || last < span.first) continue;
-      if (pending.has(block)) sizeBlock(block);
-      else unskip(block);
+      if (pending.has(block)) {
+        sizeBlock(block);
+        lazyObserver.unobserve(block);  // observed again: a block already near the screen that
+        lazyObserver.observe(block);    // now shows lines is reported (and built) at once
+      } else unskip(block);
     }
   }
   const unskipped = new Set();
@@ -329,7 +341,7 @@
     if (g && n !== g.first) setOpen(g, true);
   }
   const lazyObserver = new IntersectionObserver(function (seen) {
-    for (const e of seen) if (e.isIntersecting) build(e.target);
+    for (const e of seen) if (e.isIntersecting && worthBuilding(e.target)) build(e.target);
   }, { rootMargin: "1500px 0px" });
   (function placeBlocks() {
     const firstChunk = log.querySelector("div.chunk");
@@ -345,6 +357,7 @@
       block.className = "chunk lazy";
       block.dataset.first = String(first);
       block.dataset.last = String(last);
+      if (src.indexOf('<div class="sh"') >= 0) block.dataset.headers = "1";
       pending.set(block, src);
       sizeBlock(block);
       ns.replaceWith(block);
@@ -381,6 +394,11 @@
   }
   // Bring line n on screen (unfolded, its block built) and mark it.
   let marked = null;
+  let pinnedUntil = 0;
+  new ResizeObserver(function () {
+    if (marked && performance.now() < pinnedUntil) marked.scrollIntoView({ block: "center" });
+  }).observe(log);
+  for (const type of ["wheel", "touchstart", "mousedown"]) window.addEventListener(type, () => { pinnedUntil = 0; }, { passive: true });
   function goToLine(n) {
     reveal(n);
     buildLines(n - 500, n + 500);
@@ -391,8 +409,9 @@
     el.classList.add("xm");
     following = false;
     el.scrollIntoView({ block: "center" });
-    // Blocks drawn for the first time near the line may change its place: look again.
-    requestAnimationFrame(() => requestAnimationFrame(() => { if (marked === el) el.scrollIntoView({ block: "center" }); }));
+    // Blocks drawn for the first time near the line may still move it: it stays pinned on screen
+    // while the log's size changes, for a moment or until the reader scrolls on their own.
+    pinnedUntil = performance.now() + 1500;
     return el;
   }
 
