@@ -373,3 +373,67 @@ async def test_a_signed_links_page_keeps_its_live_stream_raw_link_and_triage(
     await expect(page.locator("#counts")).to_have_text("1 error, 0 warnings")
     assert "::" not in "".join(await page.locator("#log .l").all_text_contents())
     assert problems == []
+
+
+# --- accessibility: axe-core over every page state ------------------------------------------
+
+AXE = Path(__file__).resolve().parent.parent / ".venv/axe/node_modules/axe-core/axe.min.js"
+AXE_RUN = """() => axe.run(document, {
+  runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+}).then(r => r.violations.map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "").replace(/\\s+/g, " ")).join(" | ")))"""
+
+
+async def _axe(page: Page) -> list[str]:
+    await page.add_script_tag(content=AXE.read_text())
+    found: list[str] = await page.evaluate(AXE_RUN)
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_every_page_state_passes_axe(
+    browser: Browser,
+    tproxy: Any,
+    triage_logs: TriageLogs,
+    scheme: Any,
+) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm install --prefix .venv/axe axe-core@4")
+    # Only this test's context ignores the CSP, to inject axe-core's script.
+    page, problems = await _page(browser, color_scheme=scheme, bypass_csp=True)
+    states: dict[str, list[str]] = {}
+    await _open(page, tproxy, triage_logs.ok)
+    states["succeeded"] = await _axe(page)
+    await _open(page, tproxy, triage_logs.small)
+    states["failed"] = await _axe(page)
+    await page.keyboard.press("e")
+    await page.fill("#search", "upload")
+    await expect(page.locator("#matches")).to_have_text(re.compile("^1 of "))
+    states["searched"] = await _axe(page)
+    await _open(page, tproxy, triage_logs.small, "#L12-L16")
+    await expect(page.locator("#L16.hl")).to_be_visible()
+    states["range"] = await _axe(page)
+    assert {k: v for k, v in states.items() if v} == {}
+    assert problems == []
+
+
+async def test_a_running_page_passes_axe(
+    browser: Browser, make_proxy: Any, live: Live, tmp_path: Path
+) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm install --prefix .venv/axe axe-core@4")
+    proxy = await live_proxy(make_proxy, live)
+    live.start()
+    for message in ("::group::Build", "compiling", "::endgroup::", "warn: slow disk"):
+        live.line(message, priority=4 if message.startswith("warn") else 6)
+
+    async def shown() -> bool:
+        resp = await proxy.get(f"/logs/{live.inv}.json")
+        return resp.status == 200 and len((await resp.text()).splitlines()) >= 6
+
+    await eventually(shown, interval=0.02, what="the first lines")
+    for scheme in ("light", "dark"):
+        page, problems = await _page(browser, color_scheme=scheme, bypass_csp=True)
+        await page.goto(_url(proxy, f"/logs/{live.inv}"))
+        await expect(page.locator("#live")).to_have_text("Live")
+        assert await _axe(page) == [], scheme
+        assert problems == []

@@ -164,8 +164,8 @@ _TOOLS = """<nav class="tools" aria-label="Log tools">
 </nav>
 </header>
 """
-_LOG_OPEN = """<p id="keys" class="sr">Keys: / or Ctrl+F search, Enter and Shift+Enter go to the next and previous match; e and Shift+E go to the next and previous error. In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range, Left and Right fold and unfold a step or group.</p>
-<main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
+_LOG_OPEN = """<main id="log" aria-label="Log output" aria-describedby="keys" tabindex="0">
+<p id="keys" class="sr">Keys: / or Ctrl+F search, Enter and Shift+Enter go to the next and previous match; e and Shift+E go to the next and previous error. In the log, the arrow keys move between lines, Enter links to a line and Shift+Enter to a range; on a group header line, Left folds and Right unfolds it. Each step and group header has a fold button.</p>
 <div class="chunk">
 """
 
