@@ -437,3 +437,15 @@ async def test_a_running_page_passes_axe(
         await expect(page.locator("#live")).to_have_text("Live")
         assert await _axe(page) == [], scheme
         assert problems == []
+
+
+async def test_errors_and_warnings_are_named_for_assistive_technology(
+    browser: Browser, tproxy: Any, triage_logs: TriageLogs
+) -> None:
+    page, problems = await _page(browser)
+    await _open(page, tproxy, triage_logs.small)
+    snapshot = await page.locator(".l.e", has_text="KeyError").aria_snapshot()
+    assert "Error, line" in snapshot
+    snapshot = await page.locator(".l.w").aria_snapshot()
+    assert "Warning, line" in snapshot
+    assert problems == []
