@@ -93,6 +93,8 @@ class Limits:
     lifecycle_entries: int = 256
     max_streams: int = 512
     max_streams_per_client: int = 16
+    refusal_burst: int = 30  # refused requests a client may make at once...
+    refusals_per_minute: int = 120  # ...and then this many a minute (the rest: 429, no lookup)
     cache_bytes: int = 64 << 20
     max_request_line: int = 8190
     max_header_bytes: int = 8190

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, async_playwright
 
-from journal_proxy.web.state import THROTTLE
-
-from .conftest import Corpus, app_of, closed_port, silent_server
+from .conftest import Corpus, closed_port, silent_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -50,10 +48,9 @@ async def dead_ends(
     signed = await make_proxy(link_keys_file=str(keys), require_signed_links=True)
     down = await make_proxy(upstream=f"http://127.0.0.1:{closed_port()}")
     slow = await make_proxy(upstream=f"http://127.0.0.1:{port}", timeouts={"upstream_headers": 0.3})
-    throttled = await make_proxy()
-    # The throttle refills at 2/s, so a slow browser on a busy machine would find a token again:
-    # this one does not refill while the test runs.
-    app_of(throttled)[THROTTLE]._rate = 1e-6
+    # The throttle refills at 2/s by default, so a slow browser on a busy machine would find a
+    # token again: this one gets one a minute.
+    throttled = await make_proxy(limits={"refusals_per_minute": 1})
     await _refuse_until_throttled(throttled)
     yield {
         403: (signed, f"/logs/{corpus.ok}"),

@@ -64,7 +64,8 @@ async def test_a_throttled_scanner_costs_gatewayd_nothing(
 ) -> None:
     """Well-formed random IDs are 404s that each cost a lookup, until the client is throttled;
     from then on, not even a link that exists reaches gatewayd."""
-    proxy = await make_proxy(trusted_proxies=["127.0.0.1/32"])
+    # One refusal a minute after the burst: no token comes back while the test runs.
+    proxy = await make_proxy(trusted_proxies=["127.0.0.1/32"], limits={"refusals_per_minute": 1})
     scanner = {"X-Forwarded-For": "198.51.100.3"}
     codes = []
     for i in range(80):

@@ -215,7 +215,10 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
     app[STREAMS] = StreamLimiter(
         settings.limits.max_streams, settings.limits.max_streams_per_client
     )
-    app[THROTTLE] = RefusalThrottle()
+    app[THROTTLE] = RefusalThrottle(
+        burst=settings.limits.refusal_burst,
+        per_second=settings.limits.refusals_per_minute / 60,
+    )
     app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
     app[READS] = SharedReads()
     _register_metrics(app, _METRICS)
