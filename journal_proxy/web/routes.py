@@ -94,7 +94,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
                 follow_max=settings.timeouts.follow_max,
             )
             if app[REVOCATIONS].reason(target.invocation_id) is not None:
-                await opened.items.aclose()  # revoked while it opened: its hub was already told
+                await opened.aclose()  # revoked while it opened: its hub was already told
                 check_link(request, target.invocation_id)
             return await respond(request, renderer, opened)
         return await respond_current(request, renderer, query)
