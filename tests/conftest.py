@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, async_playwright
 
 from journal_proxy import localjournal as lj
 from journal_proxy.config import settings_from_mapping
@@ -183,6 +185,32 @@ async def relay(gatewayd: lj.Gatewayd) -> AsyncIterator[CountingRelay]:
     await r.start()
     yield r
     await r.close()
+
+
+#: Debian's Chromium, as the probe runs it: no background networking (this machine's network is
+#: closed), no sandbox (root), no GPU.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium for the page tests (one per test: no state shared between tests)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail("chromium is not installed: run scripts/test.sh")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        await b.close()
 
 
 ProxyFactory = Callable[..., Any]

@@ -8,20 +8,17 @@ are opened in headless Chromium, which must report no console or CSP error.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, async_playwright
+from playwright.async_api import Browser, ConsoleMessage
 
 from .conftest import Corpus, closed_port, silent_server
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
 KEY = "k" * 44
@@ -108,16 +105,6 @@ async def test_a_well_formed_unknown_id_and_a_stray_path_say_different_things(
     stray = await (await proxy.get("/wp-login.php", headers=HTML)).text()
     assert "rotated away" in log_page and "another host" not in stray
     assert "32 hexadecimal" in stray
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail("chromium is not installed: run scripts/test.sh")
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        await b.close()
 
 
 @pytest.mark.browser

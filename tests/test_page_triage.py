@@ -20,14 +20,11 @@ from playwright.async_api import Browser, Page, expect
 from journal_proxy import localjournal as lj
 from journal_proxy.signing import signed_query
 
-from . import test_page
 from .conftest import Live
 from .conftest import live_proxy as live_proxy
 from .helpers import eventually
 from .helpers_triage import Run
 from .test_page import _page, _shot
-
-browser = test_page.browser  # the fixture, shared
 
 pytestmark = pytest.mark.browser
 
