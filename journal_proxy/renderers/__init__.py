@@ -104,3 +104,15 @@ def summary_dict(summary: Summary) -> dict[str, object]:
 
 #: Why a follow stream ended, in words (kept for renderers that look reasons up by value).
 END_REASONS = {reason.value: reason.words for reason in EndReason}
+
+
+#: The start of every HTML document the proxy sends (log pages and error pages): the referrer
+#: policy and robots rules repeat the headers', for copies saved to disk.
+HTML_HEAD_START = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+"""

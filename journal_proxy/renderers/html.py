@@ -32,7 +32,7 @@ from ..steps import GroupSpan, StepSpan
 from ..styles import resolve_redraws, strip_sgr
 from ..triage import LineInfo, Summary, Triage
 from ..types import EndReason, Source
-from . import END_REASONS, iso_time
+from . import END_REASONS, HTML_HEAD_START, iso_time
 
 #: Lines per block; each block is skipped by layout while off screen (``content-visibility``).
 CHUNK_LINES = 500
@@ -209,14 +209,7 @@ class HtmlRenderer:
         icons = "".join(
             f' data-{escape(state)}="{escape(url)}"' for state, url in self._state_icons.items()
         )
-        return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>{escape(status.unit or "unknown unit")} · {_badge(status)}</title>
+        return f"""{HTML_HEAD_START}<title>{escape(status.unit or "unknown unit")} · {_badge(status)}</title>
 <link id="icon" rel="icon" href="{self._icon}" type="image/svg+xml"{icons}>
 <link rel="stylesheet" href="{self._css}">
 <script src="{self._js}" defer></script>

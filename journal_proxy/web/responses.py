@@ -32,6 +32,7 @@ from ..errors import (
     UpstreamTimeout,
 )
 from ..limits import client_address
+from ..renderers import HTML_HEAD_START
 from .state import ASSETS, SETTINGS, TALLY, THROTTLE
 
 CSP = (
@@ -183,14 +184,7 @@ def _wants(request: web.Request) -> str:
 def _page(request: web.Request, p: Problem) -> str:
     urls = request.app[ASSETS].urls
     title = escape(p.title)
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>{title} · {p.status}</title>
+    return f"""{HTML_HEAD_START}<title>{title} · {p.status}</title>
 <link rel="icon" href="{urls["icon.svg"]}" type="image/svg+xml">
 <link rel="stylesheet" href="{urls["style.css"]}">
 </head>
