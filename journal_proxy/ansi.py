@@ -46,6 +46,16 @@ _DELETE_ALL_BYTES = bytes([*_C0, 0x7F])
 _DELETE_INERT_BYTES = bytes([*_INERT, 0x7F])
 _C1_UTF8 = [chr(c).encode() for c in range(0x80, 0xA0)]
 _ANY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_BUT_ESC = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
+
+
+def is_sanitized(text: str) -> bool:
+    """Whether :func:`sanitize` would return ``text`` unchanged: no control character but TAB,
+    LF and the ESC of SGR sequences without code 8.  Most log lines, coloured or not; two
+    searches, against a translate and a substitution for the full path."""
+    return _CONTROL_BUT_ESC.search(text) is None and (
+        "\x1b" not in text or _UNSAFE.search(text) is None
+    )
 
 
 def _delete(text: str, table: dict[int, None], table_bytes: bytes) -> str:
@@ -147,6 +157,8 @@ def sanitize(text: str) -> str:
     removed character, so the cost stays near that of a plain line whatever the text holds.
     Idempotent: what it leaves is plain text, TAB, LF and SGR sequences without code 8.
     """
+    if is_sanitized(text):
+        return text  # renderers see the masker's output, which is sanitised already
     return drop_sequences(drop_controls(text))
 
 

@@ -26,6 +26,7 @@ from .ansi import (
     drop_controls,
     drop_sequences,
     filter_sgr,
+    is_sanitized,
     sanitize,
 )
 from .styles import resolve_redraws
@@ -265,13 +266,7 @@ def redrawn(raw: str) -> str:
     return resolve_redraws("\r".join(sanitize(piece) for piece in raw.split("\r")))
 
 
-_CONTROL_BUT_ESC = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
-_ESC_NOT_SGR = re.compile(r"\x1b(?!\[[0-9;]{0,64}m)")
-
-
 def colours_at_most(raw: str) -> bool:
-    """Whether the only control characters are TAB, LF and complete SGR sequences: most log
-    lines, for which what is shown is ``raw`` itself (the masker's fast path)."""
-    return _CONTROL_BUT_ESC.search(raw) is None and (
-        "\x1b" not in raw or _ESC_NOT_SGR.search(raw) is None
-    )
+    """Whether what is shown is ``raw`` itself (the masker's fast path): no control characters
+    but TAB, LF and SGR sequences without code 8 (``ansi.is_sanitized``).  Most log lines."""
+    return is_sanitized(raw)

@@ -361,3 +361,10 @@ def test_redraws_are_resolved_before_masking() -> None:
     hidden = M.mask_text(f"token {TOKEN}\rdone")
     assert TOKEN[8:20] not in hidden and "***" in hidden
     assert "\r" not in M.mask_text("a\rb\r\nc")
+
+
+def test_a_concealed_sgr_on_an_otherwise_plain_line_is_dropped_by_the_masker() -> None:
+    """The masker's fast path (a line with nothing but colours) is ``ansi.is_sanitized``: an SGR
+    8 is not "nothing but colours", so what every format shows has it dropped."""
+    out = M.mask_text("shown \x1b[8mhidden\x1b[0m end")
+    assert "\x1b[8m" not in out and out == sanitize(out)
