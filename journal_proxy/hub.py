@@ -193,10 +193,11 @@ class FollowHub:
         self.client, self.unreachable = located.client, located.unreachable
         log_ = located.log
         async with aclosing(log_):
-            async for line, entry in log_:
-                self.line = line
-                self._keep((line, self._mask.apply(entry)))
-                self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
+            async for batch in log_:
+                for line, entry in batch:
+                    self.line = line
+                    self._keep((line, self._mask.apply(entry)))
+                    self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
         last_unit, last_lifecycle = log_.merge.last_cursors
         for sub in self._subs:
             sub.base_line, sub.status = self.line, self.status

@@ -277,7 +277,7 @@ class MaskSession:
         extra = entry.extra
         if extra:
             extra = tuple((name, masker._mask(value, 0)[0]) for name, value in extra)
-        if message == entry.message and identifier is entry.identifier and extra == entry.extra:
+        if message == entry.message and identifier == entry.identifier and extra == entry.extra:
             return entry
         return entry._replace(message=message, identifier=identifier, extra=extra)
 

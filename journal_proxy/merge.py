@@ -50,6 +50,9 @@ class Merge:
         )
         self._newest: list[Entry | None] = [None, None]
         self._ended = [False, False]
+        #: Whether each stream's times never went back: then a whole queue's place is known from
+        #: its last entry.  (A journal's time can go back; one such entry turns this off.)
+        self._monotone = [True, True]
         self.last_cursors: list[str | None] = list(last_cursors)
 
     def push(self, stream: Stream, entry: Entry, now: float = 0.0) -> None:
@@ -57,6 +60,9 @@ class Merge:
         if entry.cursor and entry.cursor == self.last_cursors[stream]:
             return  # gatewayd's re-sent resume point
         self.last_cursors[stream] = entry.cursor
+        newest = self._newest[stream]
+        if newest is not None and entry.realtime_usec < newest.realtime_usec:
+            self._monotone[stream] = False
         self._queues[stream].append((entry, now))
         self._newest[stream] = entry
 
@@ -79,19 +85,39 @@ class Merge:
         units, system = self._queues
         while units or system:
             if units and system:
+                if (
+                    self._ended[Stream.SYSTEM]
+                    and self._monotone[Stream.UNIT]
+                    and units[-1][0].realtime_usec < system[0][0].realtime_usec
+                ):
+                    # Reading history, systemd's closing lines wait while the unit's lines
+                    # stream past them: every queued unit line is before them, in one go.
+                    out.extend(self._drain(units))
+                    continue
                 stream = Stream.SYSTEM if precedes(system[0][0], units[0][0]) else Stream.UNIT
             else:
                 stream = Stream.UNIT if units else Stream.SYSTEM
-                entry, arrived = self._queues[stream][0]
                 other = 1 - stream
+                if self._ended[other]:
+                    # Nothing can come before these any more: the whole queue, in one go (most
+                    # of a log once systemd's few lines are out).
+                    out.extend(self._drain(self._queues[stream]))
+                    break
+                entry, arrived = self._queues[stream][0]
                 newest = self._newest[other]
                 if not (
-                    self._ended[other]
-                    or (newest is not None and precedes(entry, newest))
+                    (newest is not None and precedes(entry, newest))
                     or now - arrived >= self._hold_back
                 ):
                     break
             entry, _ = self._queues[stream].popleft()
             self.line += 1
             out.append((self.line, entry))
+        return out
+
+    def _drain(self, queue: deque[tuple[Entry, float]]) -> list[NumberedEntry]:
+        first = self.line + 1
+        self.line += len(queue)
+        out = [(line, entry) for line, (entry, _) in enumerate(queue, first)]
+        queue.clear()
         return out

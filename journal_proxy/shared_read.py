@@ -27,11 +27,12 @@ from .types import Ended, EndReason, Item
 
 log = logging.getLogger(__name__)
 
-#: A request may join a read that has produced at most this many items.
+#: A request may join a read that has produced at most this many lines.
 JOIN_WINDOW = 2000
-#: Items per hand-over; a queue per reader holds at most QUEUE_BATCHES of them.
+#: Lines per hand-over, at least (a batch from one upstream read is handed over whole: a few
+#: hundred lines); a queue per reader holds at most QUEUE_BATCHES hand-overs.
 BATCH = 64
-QUEUE_BATCHES = 16
+QUEUE_BATCHES = 4
 #: A reader whose queue stays full this long is dropped (its stream ends with a note), so one
 #: stalled reader cannot hold the read, and everyone else on it, for ever.
 STALL_SECONDS = 30.0
@@ -43,6 +44,7 @@ class SharedRead:
     def __init__(self, opener: Opener, on_closed: Callable[[SharedRead], None]) -> None:
         self._opened: asyncio.Future[OpenedLog] = asyncio.get_running_loop().create_future()
         self._replay: list[Item] | None = []
+        self._replay_lines = 0
         self._queues: set[asyncio.Queue[list[Item]]] = set()
         self._dropped: set[asyncio.Queue[list[Item]]] = set()
         self._on_closed = on_closed
@@ -107,23 +109,26 @@ class SharedRead:
 
     async def _pump(self, opened: OpenedLog) -> None:
         batch: list[Item] = []
+        lines = 0
         async with aclosing(opened.items) as items:
             try:
                 async for item in items:
                     batch.append(item)
-                    if len(batch) >= BATCH or isinstance(item, Ended):
-                        await self._hand_over(batch)
-                        batch = []
+                    lines += len(item) if isinstance(item, list) else 1
+                    if lines >= BATCH or isinstance(item, Ended):
+                        await self._hand_over(batch, lines)
+                        batch, lines = [], 0
                         if not self._queues and self._replay is None:
                             return  # every reader dropped, and nobody can join any more
             except Exception as exc:  # the reader gets a last line, never a hang
                 log.warning("shared read failed: %r", exc)
-                await self._hand_over([*batch, Ended(EndReason.UPSTREAM, opened.status)])
+                await self._hand_over([*batch, Ended(EndReason.UPSTREAM, opened.status)], lines)
 
-    async def _hand_over(self, batch: list[Item]) -> None:
+    async def _hand_over(self, batch: list[Item], lines: int) -> None:
         if self._replay is not None:
             self._replay += batch
-            if len(self._replay) > JOIN_WINDOW:
+            self._replay_lines += lines
+            if self._replay_lines > JOIN_WINDOW:
                 self._replay = None  # too old to join: later requests read on their own
                 self._on_closed(self)
         for queue in list(self._queues):

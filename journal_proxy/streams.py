@@ -17,7 +17,6 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from .entry import NumberedEntry
 from .errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
 from .gatewayd import GatewaydClient
 from .hub import FollowHub
@@ -27,7 +26,7 @@ from .lifecycle import Status
 from .mask import Masker
 from .settings import Timeouts
 from .subscription import Subscription
-from .types import Ended, EndReason, Item, Marker, Seen, Source, StatusChanged
+from .types import Ended, EndReason, Item, Lines, Marker, Seen, Source, StatusChanged
 from .upstreams import Located, locate
 
 log = logging.getLogger(__name__)
@@ -84,10 +83,11 @@ async def _now_items(
     log_ = located.log
     session = masker.session()
     reason: EndReason | None = None
+    apply = session.apply
     async with aclosing(log_):
         try:
-            async for line, entry in log_:
-                yield line, session.apply(entry)
+            async for batch in log_:
+                yield [(line, apply(entry)) for line, entry in batch]
         except UpstreamError as exc:
             protocol = isinstance(exc, UpstreamProtocolError)
             reason = EndReason.TRUNCATED if protocol else EndReason.UPSTREAM
@@ -124,7 +124,7 @@ async def open_follow(
 
 async def _history_from_gatewayd(
     hub: FollowHub, query: InvocationQuery, masker: Masker, resume: int, until: int
-) -> AsyncGenerator[NumberedEntry | Seen | Ended, None]:
+) -> AsyncGenerator[Lines | Seen | Ended, None]:
     """Lines ``resume + 1`` to ``until``, read again (the hub no longer holds them); the lines
     up to ``resume`` as :class:`Seen`."""
     assert hub.client is not None
@@ -132,10 +132,15 @@ async def _history_from_gatewayd(
     try:
         log_ = await open_log(hub.client, query)
         async with aclosing(log_):
-            async for line, entry in log_:
-                entry = session.apply(entry)
-                yield (line, entry) if line > resume else Seen(((line, entry),))
-                if line >= until:
+            async for batch in log_:
+                masked = [(line, session.apply(entry)) for line, entry in batch if line <= until]
+                seen = [numbered for numbered in masked if numbered[0] <= resume]
+                if seen:
+                    yield Seen(tuple(seen))
+                new = [numbered for numbered in masked if numbered[0] > resume]
+                if new:
+                    yield new
+                if batch[-1][0] >= until:
                     break
     except (UpstreamError, InvocationNotFound) as exc:
         # Headers are sent: end the stream with a note rather than an error status.

@@ -1,7 +1,8 @@
 """The few small types that several layers share, in one place (as Starlette's ``types.py``).
 
 A log, however it is read (from the cache, from gatewayd now, or followed live), reaches the web
-layer as one stream of :data:`Item`: numbered entries, status changes, and one :class:`Ended`.
+layer as one stream of :data:`Item`: numbered entries (one by one, or :data:`Lines` in batches),
+status changes, and one :class:`Ended`.
 """
 
 from __future__ import annotations
@@ -90,4 +91,8 @@ class Seen:
     entries: Sequence[NumberedEntry]
 
 
-Item = NumberedEntry | StatusChanged | Ended | Marker | Seen
+#: Several numbered entries in a row, as one upstream read gave them: a big log's first read
+#: passes each layer once per batch, not once per line.
+Lines = list[NumberedEntry]
+
+Item = NumberedEntry | Lines | StatusChanged | Ended | Marker | Seen

@@ -20,22 +20,49 @@ def _text(value: bytes | None) -> str:
     return "" if value is None else value.decode("utf-8", "replace")
 
 
-#: Stream IDs seen lately, as one shared string each: a log has a handful of streams and every
-#: line of one holds a reference, not its own 32-character copy.  A dictionary lookup is about
-#: half the cost of decoding and ``sys.intern``.  Bounded: cleared when full.
+#: Stream IDs and identifiers seen lately, as one shared string each: a log has a handful of
+#: streams and names, and every line holds a reference, not its own copy.  A dictionary lookup is
+#: about half the cost of decoding.  Bounded: short values only, cleared when full.
 _STREAMS: dict[bytes, str] = {}
-_MAX_STREAMS = 4096
+_IDENTIFIERS: dict[bytes, str] = {}
+_MAX_SHARED = 4096
+_MAX_SHARED_BYTES = 256
+
+
+def _shared(value: bytes, table: dict[bytes, str], encoding: str) -> str:
+    known = table.get(value)
+    if known is None:
+        known = value.decode(encoding, "replace")
+        if len(value) <= _MAX_SHARED_BYTES:
+            if len(table) >= _MAX_SHARED:
+                table.clear()
+            table[value] = known
+    return known
+
+
+#: The unit names seen lately, decoded and checked against the pins: every line of a log names
+#: the same unit, so the glob pattern runs once per log rather than once per line.
+_UNITS: dict[tuple[tuple[str, ...], bytes | None], str | None] = {}
+
+
+def _pinned(pins: UnitPins, value: bytes | None) -> str | None:
+    """The unit name if ``pins`` allow it, else None."""
+    key = (pins.patterns, value)
+    try:
+        return _UNITS[key]
+    except KeyError:
+        pass
+    unit = _text(value)
+    allowed = unit if pins.matches(unit) else None
+    if value is None or len(value) <= _MAX_SHARED_BYTES:
+        if len(_UNITS) >= _MAX_SHARED:
+            _UNITS.clear()
+        _UNITS[key] = allowed
+    return allowed
 
 
 def _stream(value: bytes | None) -> str:
-    if value is None:
-        return ""
-    known = _STREAMS.get(value)
-    if known is None:
-        if len(_STREAMS) >= _MAX_STREAMS:
-            _STREAMS.clear()
-        known = _STREAMS[value] = value.decode("ascii", "replace")
-    return known
+    return "" if value is None else _shared(value, _STREAMS, "ascii")
 
 
 def _build(
@@ -46,18 +73,21 @@ def _build(
         realtime = int(f.get(b"__REALTIME_TIMESTAMP", b"0"))
     except ValueError:
         realtime = 0
+    identifier = f.get(b"SYSLOG_IDENTIFIER")
+    # Positional, not by keyword: one entry is built per log line (Entry's field order).
     return Entry(
-        realtime_usec=realtime,
-        priority=_PRIORITIES.get(f.get(b"PRIORITY", b""), 6),
-        identifier=_text(f.get(b"SYSLOG_IDENTIFIER")) or ("systemd" if lifecycle_source else unit),
-        message=_text(f.get(b"MESSAGE")),
-        unit=unit,
-        extra=tuple((n, _text(f[n.encode()])) for n in public_fields if n.encode() in f)
+        realtime,
+        _PRIORITIES.get(f.get(b"PRIORITY", b""), 6),
+        (identifier and _shared(identifier, _IDENTIFIERS, "utf-8"))
+        or ("systemd" if lifecycle_source else unit),
+        _text(f.get(b"MESSAGE")),
+        unit,
+        tuple((n, _text(f[n.encode()])) for n in public_fields if n.encode() in f)
         if public_fields
         else (),
-        lifecycle=parse_event(f.get(b"MESSAGE_ID"), f, unit) if lifecycle_source else None,
-        cursor=_text(f.get(b"__CURSOR")),
-        stream="" if lifecycle_source else _stream(f.get(b"_STREAM_ID")),
+        parse_event(f.get(b"MESSAGE_ID"), f, unit) if lifecycle_source else None,
+        _text(f.get(b"__CURSOR")),
+        "" if lifecycle_source else _stream(f.get(b"_STREAM_ID")),
     )
 
 
@@ -69,8 +99,8 @@ def verify_unit_entry(
         return None
     if raw.fields.get(b"_SYSTEMD_INVOCATION_ID") != invocation_id.encode():
         return None
-    unit = _text(raw.fields.get(b"_SYSTEMD_UNIT"))
-    if not pins.matches(unit):
+    unit = _pinned(pins, raw.fields.get(b"_SYSTEMD_UNIT"))
+    if unit is None:
         return None
     return _build(raw, unit, False, public_fields)
 
@@ -86,7 +116,7 @@ def verify_lifecycle_entry(
         return None
     if raw.fields.get(b"INVOCATION_ID") != invocation_id.encode():
         return None
-    unit = _text(raw.fields.get(b"UNIT"))
-    if not pins.matches(unit):
+    unit = _pinned(pins, raw.fields.get(b"UNIT"))
+    if unit is None:
         return None
     return _build(raw, unit, True, public_fields)

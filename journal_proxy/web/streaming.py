@@ -158,10 +158,15 @@ async def respond(
             return resp
         out = _Writer(resp, request, recorder)
         out.add(renderer.start(opened.status, opened.source))
+        render = renderer.entry
         async for item in items:
-            if isinstance(item, tuple):
+            if isinstance(item, list):  # a batch of lines, as one upstream read gave them
+                out.add(b"".join([render(line, entry) for line, entry in item]))
+                if out.pending < FLUSH_BYTES and not item[0][0] <= FIRST_FLUSH_LINES <= item[-1][0]:
+                    continue
+            elif isinstance(item, tuple):
                 line, entry = item
-                out.add(renderer.entry(line, entry))
+                out.add(render(line, entry))
                 if out.pending < FLUSH_BYTES and line != FIRST_FLUSH_LINES:
                     continue
             elif isinstance(item, StatusChanged):

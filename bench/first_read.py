@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""The first read of one big finished log, paired: the nginx rule and one or more proxies.
+
+Every proxy keeps nothing (``cache_bytes = 1``), so every request is a first read.  Rounds
+interleave the targets, so load on the machine falls on all of them alike; the ratios of one run
+are what to compare, never absolute seconds across runs.
+
+    .venv/bin/python bench/first_read.py                         # this tree against the rule
+    .venv/bin/python bench/first_read.py --proxy base=/tmp/base  # and a frozen other commit
+    .venv/bin/python bench/first_read.py --profile /tmp/prof     # cProfile this tree's proxy
+
+A frozen commit: ``git archive <commit> journal_proxy | tar -x -C /tmp/base``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import NGINX_RULE, UNIT, build, curl  # noqa: E402
+
+from journal_proxy import localjournal as lj  # noqa: E402
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_proxy(
+    root: Path, upstream: str, config: Path, profile: Path | None
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = lj.free_port()
+    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            *prefix,
+            "-m",
+            "journal_proxy.cli",
+            "serve",
+            "--unit",
+            UNIT,
+            "--upstream",
+            upstream,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--config",
+            str(config),
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.DEVNULL,
+    )
+    lj.wait_port(port)
+    return proc, port
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entries", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--suffix", default=".txt", help=".txt, .json or '' (HTML)")
+    ap.add_argument("--proxy", action="append", default=[], metavar="NAME=ROOT")
+    ap.add_argument("--profile", type=Path, help="cProfile this tree's proxy into this file")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="jp-first-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    gw = None
+    try:
+        big, _ = build(tmp / "journal", args.entries)
+        gw = lj.Gatewayd(tmp / "journal")
+        nginx_port = lj.free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
+""")
+        procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
+        lj.wait_port(nginx_port)
+        (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
+        accept = {".json": "application/json", "": "text/html"}.get(args.suffix, "*/*")
+        targets = {"nginx rule": (f"http://127.0.0.1:{nginx_port}/logs/{big}", accept)}
+        pids = {"nginx rule": 0}
+        roots = [("this tree", ROOT)] + [
+            (name, Path(root).resolve()) for name, root in (p.split("=", 1) for p in args.proxy)
+        ]
+        for name, root in roots:
+            profile = args.profile if name == "this tree" else None
+            proc, port = start_proxy(root, gw.url, tmp / "nocache.toml", profile)
+            procs.append(proc)
+            targets[name] = (f"http://127.0.0.1:{port}/logs/{big}{args.suffix}", accept)
+            pids[name] = proc.pid
+        times: dict[str, list[float]] = {name: [] for name in targets}
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
+        gw_cpu: dict[str, list[float]] = {name: [] for name in targets}
+        gw_pid = gw._proc.pid
+        for r in range(args.rounds + 1):
+            for name, (url, acc) in targets.items():
+                before, gw_before = cpu_seconds(pids[name] or gw_pid), cpu_seconds(gw_pid)
+                seconds = curl(url, acc)["seconds"]
+                if r:  # the first round warms everything up
+                    times[name].append(seconds)
+                    cpu[name].append(cpu_seconds(pids[name] or gw_pid) - before)
+                    gw_cpu[name].append(cpu_seconds(gw_pid) - gw_before)
+        base = statistics.median(times["nginx rule"])
+        print(f"first read, {args.entries} entries, {args.rounds} rounds, {args.suffix or 'html'}")
+        for name, runs in times.items():
+            med = statistics.median(runs)
+            print(
+                f"{name:16} median {med:6.2f} s  min {min(runs):6.2f}  max {max(runs):6.2f}"
+                f"  x rule {med / base:5.2f}  proxy CPU {statistics.median(cpu[name]):5.2f} s"
+                f"  gatewayd CPU {statistics.median(gw_cpu[name]):5.2f} s"
+            )
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
+        if gw is not None:
+            gw.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
