@@ -74,6 +74,12 @@ def main() -> None:
     ap.add_argument("--suffix", default=".txt", help=".txt, .json or '' (HTML)")
     ap.add_argument("--proxy", action="append", default=[], metavar="NAME=ROOT")
     ap.add_argument("--profile", type=Path, help="cProfile this tree's proxy into this file")
+    ap.add_argument(
+        "--shipped",
+        action="store_true",
+        help="also this tree as shipped (cache on), restarted before each read: a first read "
+        "that also keeps the log's bytes for the next reader",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="jp-first-"))
     procs: list[subprocess.Popen[bytes]] = []
@@ -104,18 +110,28 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             procs.append(proc)
             targets[name] = (f"http://127.0.0.1:{port}/logs/{big}{args.suffix}", accept)
             pids[name] = proc.pid
+        shipped = tmp / "shipped.toml"
+        shipped.write_text("")
+        if args.shipped:
+            targets["shipped"], pids["shipped"] = ("", accept), 0
         times: dict[str, list[float]] = {name: [] for name in targets}
         cpu: dict[str, list[float]] = {name: [] for name in targets}
         gw_cpu: dict[str, list[float]] = {name: [] for name in targets}
         gw_pid = gw._proc.pid
         for r in range(args.rounds + 1):
             for name, (url, acc) in targets.items():
+                if name == "shipped":  # a fresh process: an empty cache
+                    proc, port = start_proxy(ROOT, gw.url, shipped, None)
+                    url, pids[name] = f"http://127.0.0.1:{port}/logs/{big}{args.suffix}", proc.pid
                 before, gw_before = cpu_seconds(pids[name] or gw_pid), cpu_seconds(gw_pid)
                 seconds = curl(url, acc)["seconds"]
                 if r:  # the first round warms everything up
                     times[name].append(seconds)
                     cpu[name].append(cpu_seconds(pids[name] or gw_pid) - before)
                     gw_cpu[name].append(cpu_seconds(gw_pid) - gw_before)
+                if name == "shipped":
+                    proc.terminate()
+                    proc.wait(timeout=30)
         base = statistics.median(times["nginx rule"])
         print(f"first read, {args.entries} entries, {args.rounds} rounds, {args.suffix or 'html'}")
         for name, runs in times.items():

@@ -38,6 +38,10 @@ from . import END_REASONS, iso_time
 #: What each line break inside a message becomes: a continuation line starts with "  | ".
 CONTINUATION = "\n  | "
 _BREAK = re.compile("[\n\u2028\u2029]")
+#: Everything :meth:`TextRenderer._shown` or a line break would change: control characters (ESC,
+#: CR and TAB included) and the line separators.  Most lines hold none and are written as they
+#: are, after one search instead of the five steps (issue 17: the first read of a big log).
+_SHAPED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _summary(status: Status) -> str:
@@ -59,6 +63,8 @@ class TextRenderer:
         #: Counts errors and finds the failed step for the closing line; the header is written
         #: before any line is read (and kept as bytes in the cache), so it cannot say them.
         self._triage = Triage(matchers)
+        #: Identifiers as shown: a log has a handful, repeated on every line.
+        self._labels: dict[str, str] = {}
 
     def _shown(self, text: str) -> str:
         text = resolve_redraws(sanitize(text))
@@ -70,13 +76,20 @@ class TextRenderer:
 
     def entry(self, line: int, entry: Entry) -> bytes:
         self._triage.observe(line, entry)
-        identifier = self._shown(entry.identifier)
-        if "\n" in identifier or "\u2028" in identifier or "\u2029" in identifier:
-            identifier = _BREAK.sub(" ", identifier)
-        message = self._shown(entry.message)
-        if "\n" in message or "\u2028" in message or "\u2029" in message:
-            message = _BREAK.sub(CONTINUATION, message)
+        identifier = self._labels.get(entry.identifier)
+        if identifier is None:
+            identifier = self._label(entry.identifier)
+        message = entry.message
+        if _SHAPED.search(message) is not None:
+            message = _BREAK.sub(CONTINUATION, self._shown(message))
         return f"{iso_time(entry.realtime_usec)} {identifier}: {message}\n".encode()
+
+    def _label(self, raw: str) -> str:
+        """An identifier as shown, on one line (remembered for the next lines)."""
+        label = _BREAK.sub(" ", self._shown(raw))
+        if len(raw) <= 256 and len(self._labels) < 64:
+            self._labels[raw] = label
+        return label
 
     def seen(self, line: int, entry: Entry) -> None:
         """Never called: this format does not resume."""
