@@ -39,6 +39,32 @@ class RawEntry:
             self.repeated = self.repeated | {name}
 
 
+def _add_text_fields(lines: list[bytes], entry: RawEntry) -> bytes | None:
+    """Add the ``NAME=value`` lines to ``entry`` up to the first line without a "=", the name of
+    a binary field, which is returned (None: every line was a text field)."""
+    fields = entry.fields
+    if not fields:
+        # The common case, a fresh entry whose names are all new: no lookup per line, and the
+        # count says afterwards whether a name came twice.
+        for line in lines:
+            name, sep, value = line.partition(b"=")
+            if not sep:
+                if len(fields) == lines.index(line):
+                    return line
+                break
+            fields[name] = value
+        else:
+            if len(fields) == len(lines):
+                return None
+        fields.clear()  # a name came twice: again, keeping the first value and noting the repeat
+    for line in lines:
+        name, sep, value = line.partition(b"=")
+        if not sep:
+            return line
+        entry.add(name, value)
+    return None
+
+
 class ExportParser:
     """Turns a stream of byte chunks into :class:`RawEntry` objects, one entry at a time."""
 
@@ -81,17 +107,9 @@ class ExportParser:
                 break
             if stop - begin > self._max:
                 self._too_large()
-            fields = entry.fields
             lines = data[pos:stop].split(b"\n")
-            for line in lines:
-                name, sep, value = line.partition(b"=")
-                if not sep:
-                    break
-                if name in fields:
-                    entry.add(name, value)
-                else:
-                    fields[name] = value
-            else:
+            line = _add_text_fields(lines, entry)
+            if line is None:
                 entries.append(entry)
                 entry, pos = None, stop + 2
                 continue
