@@ -5,7 +5,7 @@ Small renders are batched into large writes; a live item (``Marker.FLUSH``) is s
 reader that goes away ends the loop quietly: its upstream read is closed with the items.  When the
 log is finished (``FinishedLogCache.admits``), the bytes written are also gzip-compressed on the
 way and kept; the next reader of that format gets them with ``Content-Encoding: gzip`` when it
-accepts it, else decompressed on the way out.
+accepts it, else decompressed (at once when small, on the way out when big).
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ FIRST_FLUSH_LINES = 200
 GZIP_LEVEL = 6
 _GZIP_WBITS = 31  # zlib's way of asking for the gzip container
 VARY = "Accept, Accept-Encoding"
+#: A kept body goes out in one write with its headers when the client takes gzip, or when it is
+#: small enough to decompress at once: the burst of clicks after a deploy is many reads of a
+#: small log, and three system calls per response (headers, body, end) were a fifth of the time.
+ONE_WRITE_BYTES = 64 * 1024
 
 
 def variant_of(renderer: Renderer) -> str:
@@ -204,26 +208,29 @@ async def _send_cached(
             status=304,
             headers={"ETag": etag, "Cache-Control": "private, max-age=300", "Vary": VARY},
         )
+    tally = request.app[TALLY]
+    if gzip or len(cached.gzip) <= ONE_WRITE_BYTES:
+        body = cached.gzip if gzip else zlib.decompress(cached.gzip, _GZIP_WBITS)
+        one = web.Response(body=body)
+        _headers(one, renderer, finished=True)
+        one.headers["ETag"] = etag
+        if gzip:
+            one.headers["Content-Encoding"] = "gzip"
+        if request.method != "HEAD":
+            tally.bytes_streamed += len(body)
+        return one
     resp = web.StreamResponse()
     _headers(resp, renderer, finished=True)
     resp.headers["ETag"] = etag
-    if gzip:
-        resp.headers["Content-Encoding"] = "gzip"
-        resp.content_length = len(cached.gzip)
     await resp.prepare(request)
     if request.method == "HEAD":
         return resp
-    tally = request.app[TALLY]
-    try:
-        if gzip:
-            await resp.write(cached.gzip)
-            tally.bytes_streamed += len(cached.gzip)
-        else:
-            unzip = zlib.decompressobj(_GZIP_WBITS)
-            for i in range(0, len(cached.gzip), FLUSH_BYTES // 4):
-                data = unzip.decompress(cached.gzip[i : i + FLUSH_BYTES // 4])
-                tally.bytes_streamed += len(data)
-                await resp.write(data)
+    try:  # a big body for a client without gzip: decompressed on the way out
+        unzip = zlib.decompressobj(_GZIP_WBITS)
+        for i in range(0, len(cached.gzip), FLUSH_BYTES // 4):
+            data = unzip.decompress(cached.gzip[i : i + FLUSH_BYTES // 4])
+            tally.bytes_streamed += len(data)
+            await resp.write(data)
         await resp.write_eof()
     except ConnectionResetError:
         pass
