@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,6 +98,22 @@ def median_runs(
     print(f"  measuring {url[:60]}... ({accept})", file=sys.stderr, flush=True)
     runs = [curl(url, accept, compressed) for _ in range(rounds)]
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def interleaved_medians(
+    targets: dict[str, tuple[str, str]], rounds: int
+) -> dict[str, dict[str, float]]:
+    """Each round reads every target once, in turn, so a change of load on the shared machine
+    falls on all of them alike rather than on whichever was measured at the time."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    for r in range(rounds):
+        print(f"  round {r + 1} of {rounds}: {len(targets)} reads", file=sys.stderr, flush=True)
+        for name, (url, accept) in targets.items():
+            runs[name].append(curl(url, accept))
+    return {
+        name: {k: statistics.median(r[k] for r in got) for k in got[0]}
+        for name, got in runs.items()
+    }
 
 
 def finished_seconds_ago(directory: Path, seconds: float) -> str:
@@ -246,6 +263,55 @@ async def live_numbers(
     return result
 
 
+def print_targets(
+    rows: dict[str, dict[str, float]],
+    repeat: dict[str, dict[str, float]],
+    small: dict[str, dict[str, float]],
+    live: dict[str, Any],
+    cache_growth_kib: int,
+) -> None:
+    """The performance issue's targets, each next to what this run measured."""
+    rule = rows["text: nginx rule"]["seconds"]
+    first = rows["text: journal-proxy"]["seconds"] / rule
+    floor = rows["export: gatewayd direct"]["seconds"] / rule
+    again = repeat["repeat text: journal-proxy"]["seconds"] / rule
+    burst = (
+        small["burst 5 s after: journal-proxy"]["rps"] / small["burst 5 s after: nginx rule"]["rps"]
+    )
+    viewers = live["upstream_connections_for_viewers"]
+    checks = [
+        (
+            "small log finished 5 s ago: at least 1.5x the rule's req/s",
+            f"{burst:.2f}x",
+            burst >= 1.5,
+        ),
+        ("repeat read of the big log as text: at most 0.3x", f"{again:.2f}x", again <= 0.3),
+        (
+            f"first read of the big log as text: at most 1.15x (floor, gatewayd's export: {floor:.2f}x)",
+            f"{first:.2f}x",
+            first <= 1.15,
+        ),
+        (
+            "50 and 100 live viewers: at most 3 gatewayd connections",
+            f"{viewers['50']} and {viewers['100']}",
+            max(viewers["50"], viewers["100"]) <= 3,
+        ),
+        (
+            "RSS after every format twice: at most the cache bound + 30 MB",
+            f"+{cache_growth_kib / 1024:.1f} MiB",
+            cache_growth_kib <= (64 + 30) * 1024,
+        ),
+        (
+            "live delay: median under 50 ms",
+            f"{live['delay_ms_median']:.1f} ms",
+            live["delay_ms_median"] < 50,
+        ),
+    ]
+    print("targets of the performance issue, this run:")
+    for what, measured, met in checks:
+        print(f"  {'met    ' if met else 'NOT MET'} {measured:>10}  {what}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="small and quick, for CI")
@@ -279,16 +345,19 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
         ngx, prx = f"http://127.0.0.1:{nginx_port}/logs/", f"http://127.0.0.1:{proxy_port}/logs/"
         curl(prx + small + ".txt")  # warm up
         mem0 = rss_kib(proxy_pid)
-        rows: dict[str, dict[str, float]] = {
-            "text: nginx rule": median_runs(ngx + big, rounds),
-            "text: gatewayd direct": median_runs(gw_q + big, rounds),
-            "text: journal-proxy": median_runs(prx + big + ".txt", rounds),
-            "json: nginx rule": median_runs(ngx + big, rounds, "application/json"),
-            "json: gatewayd direct": median_runs(gw_q + big, rounds, "application/json"),
-            "json: journal-proxy": median_runs(prx + big + ".json", rounds),
-            "html: journal-proxy": median_runs(prx + big, rounds, "text/html"),
-            "export: gatewayd direct": median_runs(gw_q + big, rounds, EXPORT_MIME),
-        }
+        rows = interleaved_medians(
+            {
+                "text: nginx rule": (ngx + big, "*/*"),
+                "text: gatewayd direct": (gw_q + big, "*/*"),
+                "text: journal-proxy": (prx + big + ".txt", "*/*"),
+                "json: nginx rule": (ngx + big, "application/json"),
+                "json: gatewayd direct": (gw_q + big, "application/json"),
+                "json: journal-proxy": (prx + big + ".json", "*/*"),
+                "html: journal-proxy": (prx + big, "text/html"),
+                "export: gatewayd direct": (gw_q + big, EXPORT_MIME),
+            },
+            rounds,
+        )
         mem1 = rss_kib(proxy_pid)
         cached = f"http://127.0.0.1:{cached_proxy.port}/logs/"
         cache_mem0 = rss_kib(cached_proxy.proc.pid)
@@ -360,6 +429,7 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
             f"{live['upstream_connections_for_viewers']}; "
             f"{live['kib_per_idle_viewer']} KiB per idle viewer"
         )
+        print_targets(rows, repeat_rows, small_rows, live, cache_mem1 - cache_mem0)
         out = {
             "entries": entries,
             "rounds": rounds,
