@@ -80,17 +80,21 @@ async def verified_batches(
     async with client.entries(matches, follow=follow, after_cursor=after_cursor) as body:
         async for chunk in body:
             batch: list[Entry] = []
+            corrupt = False
             for raw in parser.feed(chunk):
                 if b"__CURSOR" not in raw.fields:  # gatewayd writes a cursor first in every entry
-                    raise UpstreamProtocolError("entry without a cursor: the stream is corrupt")
+                    corrupt = True
+                    break
                 entry = verifier(raw, invocation_id, pins, public)
                 if entry is None:
                     counters.dropped += 1
                 else:
                     batch.append(entry)
-            if batch:
+            if batch:  # what was valid before a corrupt entry still reaches the reader
                 counters.entries += len(batch)
                 yield batch
+            if corrupt:
+                raise UpstreamProtocolError("entry without a cursor: the stream is corrupt")
         parser.finish()
 
 

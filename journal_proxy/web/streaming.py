@@ -32,8 +32,8 @@ GZIP_LEVEL = 6
 _GZIP_WBITS = 31  # zlib's way of asking for the gzip container
 VARY = "Accept, Accept-Encoding"
 #: A kept body goes out in one write with its headers when the client takes gzip, or when it is
-#: small enough to decompress at once: the burst of clicks after a deploy is many reads of a
-#: small log, and three system calls per response (headers, body, end) were a fifth of the time.
+#: at most this long decompressed: the burst of clicks after a deploy is many reads of a small
+#: log, and three system calls per response (headers, body, end) were a fifth of the time.
 ONE_WRITE_BYTES = 64 * 1024
 
 
@@ -208,32 +208,55 @@ async def _send_cached(
             status=304,
             headers={"ETag": etag, "Cache-Control": "private, max-age=300", "Vary": VARY},
         )
-    tally = request.app[TALLY]
-    if gzip or len(cached.gzip) <= ONE_WRITE_BYTES:
-        body = cached.gzip if gzip else zlib.decompress(cached.gzip, _GZIP_WBITS)
-        one = web.Response(body=body)
-        _headers(one, renderer, finished=True)
-        one.headers["ETag"] = etag
+    if request.method == "HEAD":
+        head = web.StreamResponse()
+        _headers(head, renderer, finished=True)
+        head.headers["ETag"] = etag
         if gzip:
-            one.headers["Content-Encoding"] = "gzip"
-        if request.method != "HEAD":
-            tally.bytes_streamed += len(body)
-        return one
+            head.headers["Content-Encoding"] = "gzip"
+            head.content_length = len(cached.gzip)
+        await head.prepare(request)
+        return head
+    if gzip:
+        return await _send_whole(request, renderer, etag, cached.gzip, gzip=True)
+    # Decompressed for a client without gzip, never more than ONE_WRITE_BYTES or FLUSH_BYTES at
+    # a time: log text can compress a thousandfold, so the gzip size says nothing about this.
+    unzip = zlib.decompressobj(_GZIP_WBITS)
+    data = unzip.decompress(cached.gzip, ONE_WRITE_BYTES)
+    if unzip.eof:
+        return await _send_whole(request, renderer, etag, data, gzip=False)
     resp = web.StreamResponse()
     _headers(resp, renderer, finished=True)
     resp.headers["ETag"] = etag
     await resp.prepare(request)
-    if request.method == "HEAD":
-        return resp
-    try:  # a big body for a client without gzip: decompressed on the way out
-        unzip = zlib.decompressobj(_GZIP_WBITS)
-        for i in range(0, len(cached.gzip), FLUSH_BYTES // 4):
-            data = unzip.decompress(cached.gzip[i : i + FLUSH_BYTES // 4])
+    tally = request.app[TALLY]
+    try:
+        while data:
             tally.bytes_streamed += len(data)
             await resp.write(data)
+            data = unzip.decompress(unzip.unconsumed_tail, FLUSH_BYTES)
         await resp.write_eof()
     except ConnectionResetError:
         pass
+    return resp
+
+
+async def _send_whole(
+    request: web.Request, renderer: Renderer, etag: str, body: bytes, *, gzip: bool
+) -> web.StreamResponse:
+    """Headers and body in one write, sent here and now: inside the route's count of open
+    streams, which a response returned for aiohttp to send later would already have left."""
+    resp = web.Response(body=body)
+    _headers(resp, renderer, finished=True)
+    resp.headers["ETag"] = etag
+    if gzip:
+        resp.headers["Content-Encoding"] = "gzip"
+    try:
+        await resp.prepare(request)
+        await resp.write_eof()
+    except ConnectionResetError:
+        pass
+    request.app[TALLY].bytes_streamed += len(body)
     return resp
 
 
