@@ -12,6 +12,7 @@ This module takes plain values, never a request: the web layer reads the headers
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections import Counter, OrderedDict
@@ -30,18 +31,29 @@ def client_address(
     peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
 ) -> str:
     """The address limits are counted against (see the module docstring for the rule)."""
-    if peer:
-        try:
-            peer_ip = ipaddress.ip_address(peer)
-        except ValueError:
-            return peer
-        if not any(peer_ip in net for net in trusted):
-            return peer
+    if peer and not _trusted(peer, trusted):
+        return peer
     last = (forwarded_for or "").rsplit(",", 1)[-1].strip()
+    return _canonical(last) or peer or LOCAL_CLIENT
+
+
+# Both are asked on every request, mostly with the same few addresses: remembered (bounded).
+@functools.lru_cache(maxsize=1024)
+def _trusted(peer: str, trusted: tuple[Network, ...]) -> bool:
     try:
-        return str(ipaddress.ip_address(last))
+        peer_ip = ipaddress.ip_address(peer)
     except ValueError:
-        return peer or LOCAL_CLIENT
+        return False
+    return any(peer_ip in net for net in trusted)
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(address: str) -> str | None:
+    """The address in its one written form, or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 class StreamLimiter:

@@ -74,6 +74,7 @@ async def test_a_kept_body_is_sent_while_its_stream_is_counted(
     monkeypatch.setattr(web.StreamResponse, "write_eof", recording_write_eof)
     resp = await client.get(f"/logs/{INV}.txt", headers={"Accept-Encoding": accept_encoding})
     assert resp.status == 200
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert await resp.read() == b"line\n" * 1000
     assert active_at_end and all(n == 1 for n in active_at_end), active_at_end
 

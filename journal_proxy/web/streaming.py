@@ -139,8 +139,8 @@ class _Writer:
 
 
 def _headers(resp: web.StreamResponse, renderer: Renderer, *, finished: bool) -> None:
-    resp.content_type = renderer.content_type.split(";")[0]
-    resp.charset = "utf-8"
+    # Set as the header itself: the content_type and charset setters parse it again each time.
+    resp.headers["Content-Type"] = renderer.content_type
     resp.headers["Cache-Control"] = "private, max-age=300" if finished else "no-store"
     resp.headers["Vary"] = VARY
     resp.headers.update(renderer.headers)
