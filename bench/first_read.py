@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import NGINX_RULE, UNIT, build, curl  # noqa: E402
+from run import UNIT, build, curl, start_nginx_rule  # noqa: E402
 
 from journal_proxy import localjournal as lj  # noqa: E402
 
@@ -87,15 +87,8 @@ def main() -> None:
     try:
         big, _ = build(tmp / "journal", args.entries)
         gw = lj.Gatewayd(tmp / "journal")
-        nginx_port = lj.free_port()
-        conf = tmp / "nginx.conf"
-        conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
-events {{ worker_connections 1024; }}
-http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
-  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
-  server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
-""")
-        procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
+        nginx, nginx_port = start_nginx_rule(tmp, gw.port)
+        procs.append(nginx)
         lj.wait_port(nginx_port)
         (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
         accept = {".json": "application/json", "": "text/html"}.get(args.suffix, "*/*")

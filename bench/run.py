@@ -52,6 +52,19 @@ location ~ "^/logs/(?<inv>[0-9a-f]{{32}})$" {{
 """
 
 
+def start_nginx_rule(tmp: Path, gw_port: int) -> tuple[subprocess.Popen[bytes], int]:
+    """nginx with the seed's rule in front of gatewayd, on a free port; its files under ``tmp``."""
+    port = lj.free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{ listen 127.0.0.1:{port}; {NGINX_RULE.format(gw_port=gw_port)} }} }}
+""")
+    return subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL), port
+
+
 def build(directory: Path, entries: int) -> tuple[str, str]:
     clock = lj.Clock()
     big, small = lj.new_invocation_id(), lj.new_invocation_id()
@@ -322,15 +335,8 @@ def main() -> None:
     try:
         big, small = build(tmp / "journal", entries)
         gw = lj.Gatewayd(tmp / "journal")
-        nginx_port = lj.free_port()
-        conf = tmp / "nginx.conf"
-        conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
-events {{ worker_connections 1024; }}
-http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
-  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
-  server {{ listen 127.0.0.1:{nginx_port}; {NGINX_RULE.format(gw_port=gw.port)} }} }}
-""")
-        procs.append(subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL))
+        nginx, nginx_port = start_nginx_rule(tmp, gw.port)
+        procs.append(nginx)
         # Proxy A keeps nothing (cache_bytes 1): every read of it is a first read.  Proxy B runs
         # as shipped: the second read of a finished log comes from its cache.
         (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
