@@ -1,6 +1,6 @@
 """Every error journal-proxy raises on purpose, in one hierarchy.
 
-Lower-layer failures (aiohttp, sockets, timeouts) are translated into these once, in
+Lower-layer failures (HTTP, sockets, timeouts) are translated into these once, in
 ``gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``web/responses.py``).
 """
 

@@ -1,7 +1,7 @@
 """The gatewayd client: the only code that talks to systemd-journal-gatewayd.
 
 It builds every request itself from an already-validated invocation ID and the configured units;
-nothing from the client's request (headers, query, body) is an input here.  aiohttp and socket
+nothing from the client's request (headers, query, body) is an input here.  HTTP and socket
 errors are translated into :mod:`journal_proxy.errors` once, in this file.
 """
 
@@ -11,31 +11,40 @@ import asyncio
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from urllib.parse import urlencode
+from contextlib import aclosing, asynccontextmanager
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
-
+from . import http1
 from .errors import UpstreamProtocolError, UpstreamTimeout, UpstreamUnavailable
 from .settings import Timeouts, Upstream
 
 EXPORT_MIME = "application/vnd.fdo.journal"
-_CHUNK = 256 * 1024
 # gatewayd's Range takes a count; "everything after the cursor" is a count no journal reaches.
 _ALL_ENTRIES = 1 << 62
 
 Match = tuple[str, str]
 
+#: How long a read with an end waits for a small arrival to grow (http1's ``_gather``).
+_GATHER_SECONDS = 0.002
 
-def _connector(upstream: Upstream) -> aiohttp.BaseConnector:
-    if upstream.unix_path:
-        return aiohttp.UnixConnector(path=upstream.unix_path, limit=0)
-    ssl_ctx: ssl.SSLContext | bool = True
+
+def _target(upstream: Upstream) -> http1.Target:
+    tls = None
     if upstream.url.startswith("https://"):
-        ssl_ctx = ssl.create_default_context(cafile=upstream.trust)
+        tls = ssl.create_default_context(cafile=upstream.trust)
         if upstream.client_cert:
-            ssl_ctx.load_cert_chain(upstream.client_cert, upstream.client_key)
-    return aiohttp.TCPConnector(limit=0, ssl=ssl_ctx, keepalive_timeout=30)
+            tls.load_cert_chain(upstream.client_cert, upstream.client_key)
+    if upstream.unix_path:
+        return http1.Target("", 0, upstream.unix_path, None, "localhost", "")
+    parts = urlsplit(upstream.url)
+    return http1.Target(
+        parts.hostname or "",
+        parts.port or (443 if tls else 80),
+        None,
+        tls,
+        parts.netloc.rpartition("@")[2],  # the Host header: no user information
+        parts.path.rstrip("/"),
+    )
 
 
 class GatewaydClient:
@@ -44,23 +53,14 @@ class GatewaydClient:
     def __init__(self, upstream: Upstream, timeouts: Timeouts) -> None:
         self.upstream = upstream
         self._timeouts = timeouts
-        self._session = aiohttp.ClientSession(
-            connector=_connector(upstream),
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                connect=timeouts.upstream_connect,
-                sock_connect=timeouts.upstream_connect,
-            ),
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        )
+        self._pool = http1.Pool(_target(upstream))
         # Counters for /metrics: requests made, requests failed, seconds spent waiting for headers.
         self.requests = 0
         self.errors = 0
         self.latency_total = 0.0
 
     async def close(self) -> None:
-        await self._session.close()
+        self._pool.close()
 
     @asynccontextmanager
     async def entries(
@@ -72,51 +72,53 @@ class GatewaydClient:
         read to its end, so abandoning a big or endless stream costs gatewayd nothing further.
         """
         query = list(matches) + ([("follow", "")] if follow else [])
-        url = f"{self.upstream.base_url}/entries?{urlencode(query)}"
         headers = {"Accept": EXPORT_MIME}
         if after_cursor is not None:
-            if any(c in after_cursor for c in "\r\n\0"):
+            if not (after_cursor.isascii() and after_cursor.isprintable()):
                 raise UpstreamProtocolError("cursor from gatewayd is malformed")
             headers["Range"] = f"entries={after_cursor}:1:{_ALL_ENTRIES}"
         self.requests += 1
         started = time.monotonic()
         try:
             async with asyncio.timeout(self._timeouts.upstream_headers):
-                resp = await self._session.get(url, headers=headers, allow_redirects=False)
+                resp = await self._pool.get(
+                    f"/entries?{urlencode(query)}", headers, self._timeouts.upstream_connect
+                )
         except TimeoutError as exc:
             self.errors += 1
             raise UpstreamTimeout("gatewayd did not answer in time") from exc
-        except (aiohttp.ClientError, OSError) as exc:
+        except OSError as exc:
             self.errors += 1
             raise UpstreamUnavailable("gatewayd is not reachable") from exc
+        except UpstreamProtocolError:
+            self.errors += 1
+            raise
         self.latency_total += time.monotonic() - started
         try:
-            if resp.status != 200:
+            if resp.head.status != 200:
                 self.errors += 1
-                raise UpstreamUnavailable(f"gatewayd answered {resp.status}")
-            if resp.content_type != EXPORT_MIME:
+                raise UpstreamUnavailable(f"gatewayd answered {resp.head.status}")
+            if resp.head.content_type != EXPORT_MIME:
                 self.errors += 1
-                raise UpstreamProtocolError(f"gatewayd sent {resp.content_type!r}")
+                raise UpstreamProtocolError(f"gatewayd sent {resp.head.content_type!r}")
             yield self._body(resp, follow)
         finally:
-            if resp.content.at_eof():
-                resp.release()
-            else:
-                resp.close()
+            self._pool.release(resp)
 
-    async def _body(self, resp: aiohttp.ClientResponse, follow: bool) -> AsyncIterator[bytes]:
+    async def _body(self, resp: http1.Response, follow: bool) -> AsyncIterator[bytes]:
         read_timeout = None if follow else self._timeouts.upstream_read
-        while True:
-            try:
-                async with asyncio.timeout(read_timeout):
-                    chunk = await resp.content.read(_CHUNK)
-            except TimeoutError as exc:
-                raise UpstreamTimeout("gatewayd stalled mid-stream") from exc
-            except (aiohttp.ClientError, OSError) as exc:
-                raise UpstreamUnavailable("gatewayd connection broke mid-stream") from exc
-            if not chunk:
-                return
-            yield chunk
+        async with aclosing(resp.body(0.0 if follow else _GATHER_SECONDS)) as body:
+            while True:
+                try:
+                    async with asyncio.timeout(read_timeout):
+                        chunk = await anext(body, b"")
+                except TimeoutError as exc:
+                    raise UpstreamTimeout("gatewayd stalled mid-stream") from exc
+                except OSError as exc:
+                    raise UpstreamUnavailable("gatewayd connection broke mid-stream") from exc
+                if not chunk:
+                    return
+                yield chunk
 
     async def ping(self) -> bool:
         """True when gatewayd answers a request that returns no journal data at all."""

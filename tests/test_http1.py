@@ -1,0 +1,172 @@
+"""The HTTP/1.1 the proxy speaks to gatewayd: framing rules with bytes alone, then keep-alive,
+a dead idle connection, an abandoned stream and gathering against the real gatewayd."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from journal_proxy import localjournal as lj
+from journal_proxy.errors import UpstreamProtocolError
+from journal_proxy.gatewayd import GatewaydClient
+from journal_proxy.http1_framing import ChunkedDecoder, body_length, parse_head
+from journal_proxy.settings import Timeouts, Upstream
+
+from .conftest import UNIT, Corpus, CountingRelay
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.fdo.journal\r\nTransfer-Encoding: chunked\r\n\r\n"
+BODY = b"5;ext=1\r\nhello\r\n1\r\n \r\n1A \r\n" + b"w" * 26 + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+
+
+def test_a_head_is_read_strictly() -> None:
+    head = parse_head(HEAD)
+    assert (head.status, head.version, head.content_type) == (200, 1, "application/vnd.fdo.journal")
+    for bad in (
+        b"HTTP/2 200 OK\r\n\r\n",
+        b"HTTP/1.1 20 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n folded: header\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ):
+        with pytest.raises(UpstreamProtocolError):
+            parse_head(bad)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+        b"Transfer-Encoding: gzip, chunked\r\n",
+        b"Content-Length: +5\r\n",
+        b"Content-Length: 0x10\r\n",
+        b"Content-Length: 5 5\r\n",
+    ],
+)
+def test_an_ambiguous_body_length_is_refused(headers: bytes) -> None:
+    with pytest.raises(UpstreamProtocolError):
+        body_length(parse_head(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n"))
+
+
+def test_a_chunked_body_decodes_the_same_however_it_is_split() -> None:
+    expected = b"hello " + b"w" * 26
+    for cut in range(len(BODY) + 1):
+        for second in (cut, min(len(BODY), cut + 7)):
+            decoder = ChunkedDecoder()
+            out = b"".join(decoder.feed(p) for p in (BODY[:cut], BODY[cut:second], BODY[second:]))
+            assert (out, decoder.done, decoder.surplus) == (expected, True, False), cut
+
+
+def test_bytes_after_the_last_chunk_are_noticed() -> None:
+    decoder = ChunkedDecoder()
+    decoder.feed(b"1\r\na\r\n0\r\n\r\nHTTP/1.1 200 OK")
+    assert decoder.done and decoder.surplus
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"zz\r\n",
+        b"-1\r\nx\r\n",
+        b"0x1\r\nx\r\n",
+        b" 1\r\nx\r\n",
+        b"1_0\r\n",
+        b"3\r\nabcX\r\n0\r\n\r\n",
+        b"1" * 17 + b"\r\n",
+        b"1;" + b"e" * 2000,
+        b"0\r\n" + b"T: x\r\n" * 2000,
+    ],
+)
+def test_malformed_chunking_is_a_protocol_error(body: bytes) -> None:
+    decoder = ChunkedDecoder()
+    with pytest.raises(UpstreamProtocolError):
+        for i in range(0, len(body), 3):  # in pieces, as a network delivers it
+            decoder.feed(body[i : i + 3])
+
+
+def _client(relay: CountingRelay) -> GatewaydClient:
+    return GatewaydClient(Upstream(f"http://127.0.0.1:{relay.port}"), Timeouts())
+
+
+async def _read(client: GatewaydClient, inv: str, stop_after: int | None = None) -> int:
+    pieces = 0
+    async with client.entries([("_SYSTEMD_INVOCATION_ID", inv)]) as body:
+        async for _ in body:
+            pieces += 1
+            if pieces == stop_after:
+                break
+    return pieces
+
+
+async def test_queries_share_one_kept_alive_connection(
+    relay: CountingRelay, corpus: Corpus
+) -> None:
+    client = _client(relay)
+    try:
+        for _ in range(3):
+            assert await _read(client, corpus.ok) > 0
+        assert relay.connections == 1
+        assert len(relay.request_lines) == 3
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("noticed", [True, False], ids=["noticed", "met-on-use"])
+async def test_a_connection_gatewayd_dropped_while_idle_is_replaced(
+    relay: CountingRelay, corpus: Corpus, noticed: bool
+) -> None:
+    """Either the drop is seen before the connection is taken, or the request meets it and is
+    sent again on a fresh one; the caller sees neither."""
+    client = _client(relay)
+    try:
+        await _read(client, corpus.ok)
+        await _read(client, corpus.ok)
+        assert relay.connections == 1
+        relay.cut()  # the kept connection dies while nobody uses it
+        if noticed:
+            await asyncio.sleep(0.05)
+        assert await _read(client, corpus.ok) > 0
+        assert relay.connections == 2
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str, int]]:
+    directory: Path = tmp_path_factory.mktemp("big")
+    inv, clock, entries = lj.new_invocation_id(), lj.Clock(), 3000
+    parts = [lj.unit_line(clock, UNIT, inv, f"line {i} " + "x" * 200) for i in range(entries)]
+    lj.write_journal(directory, "big", b"".join(parts))
+    gw = lj.Gatewayd(directory)
+    yield gw, inv, entries
+    gw.stop()
+
+
+async def test_an_abandoned_stream_is_not_reused(big_log: tuple[lj.Gatewayd, str, int]) -> None:
+    gw, inv, _ = big_log
+    relay = CountingRelay(gw.port)
+    await relay.start()
+    client = _client(relay)
+    try:
+        assert await _read(client, inv, stop_after=1) == 1
+        assert await _read(client, inv) > 0  # whole, on a new connection: the old one was closed
+        assert relay.connections == 2
+    finally:
+        await client.close()
+        await relay.close()
+
+
+async def test_a_read_with_an_end_arrives_in_few_large_pieces(
+    big_log: tuple[lj.Gatewayd, str, int],
+) -> None:
+    """gatewayd sends one chunk per entry; a reader that keeps up would wake for each one."""
+    gw, inv, entries = big_log
+    client = GatewaydClient(Upstream(gw.url), Timeouts())
+    try:
+        pieces = await _read(client, inv)
+        assert pieces <= entries / 10, pieces
+    finally:
+        await client.close()
