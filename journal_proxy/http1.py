@@ -167,15 +167,17 @@ class Response:
     async def body(self, gather: float = 0.0) -> AsyncGenerator[bytes, None]:
         """The body's bytes, one socket read at a time (de-chunked); raises when it is cut.
 
-        With ``gather`` seconds, a small read that did not end the body is followed by up to
+        With ``gather`` seconds, once a body has proved big, a small read is followed by up to
         that long a pause with the socket unread, so the next read takes what arrived meanwhile
-        in one go (see :func:`_gather`).
+        in one go (see :func:`_gather`).  A small body never waits.
         """
         decoder, left = body_length(self.head)
         inbound = self.connection.inbound
+        received = 0
         while not (decoder.done if decoder else left == 0):
             data = await inbound.read()
             size = len(data)
+            received += size
             if not size:
                 if decoder is None and left is None:
                     break  # a body that ends with the connection
@@ -189,7 +191,9 @@ class Response:
                 left -= size
             if data:
                 yield data
-            if gather and size < GATHERED and not (decoder.done if decoder else left == 0):
+            # A big body arriving as a trickle: gather before the next read.
+            trickle = gather and received > GATHERED > size
+            if trickle and not (decoder.done if decoder else left == 0):
                 await _gather(inbound, gather)
         self.complete = True
         framed = left == 0 or (decoder is not None and not decoder.surplus)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from journal_proxy import http1
 from journal_proxy import localjournal as lj
 from journal_proxy.errors import UpstreamProtocolError
 from journal_proxy.gatewayd import GatewaydClient
@@ -168,5 +169,44 @@ async def test_a_read_with_an_end_arrives_in_few_large_pieces(
     try:
         pieces = await _read(client, inv)
         assert pieces <= entries / 10, pieces
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def gathers(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every pause a read takes to gather, by its length."""
+    waits: list[float] = []
+    real = http1._gather
+
+    async def counted(inbound: http1.Inbound, seconds: float) -> None:
+        waits.append(seconds)
+        await real(inbound, seconds)
+
+    monkeypatch.setattr(http1, "_gather", counted)
+    return waits
+
+
+async def test_only_a_big_body_ever_waits_to_gather(
+    relay: CountingRelay, corpus: Corpus, gathers: list[float]
+) -> None:
+    """A small log (the burst after a deploy) is answered without a pause; only a body that
+    has proved big, and arrives as a trickle, is gathered."""
+    client = _client(relay)
+    try:
+        await _read(client, corpus.ok)
+        assert gathers == []
+    finally:
+        await client.close()
+
+
+async def test_a_trickling_big_body_is_gathered(
+    big_log: tuple[lj.Gatewayd, str, int], gathers: list[float]
+) -> None:
+    gw, inv, _ = big_log
+    client = GatewaydClient(Upstream(gw.url), Timeouts())
+    try:
+        await _read(client, inv)
+        assert gathers and all(0 < w < 0.01 for w in gathers)
     finally:
         await client.close()
