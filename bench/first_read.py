@@ -41,30 +41,9 @@ def cpu_seconds(pid: int) -> float:
 def start_proxy(
     root: Path, upstream: str, config: Path, profile: Path | None
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = lj.free_port()
-    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            *prefix,
-            "-m",
-            "journal_proxy.cli",
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            upstream,
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--config",
-            str(config),
-        ],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.DEVNULL,
-    )
-    lj.wait_port(port)
-    return proc, port
+    python = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    proxy = lj.ProxyProcess(UNIT, upstream, "--config", str(config), root=root, python=python)
+    return proxy.proc, proxy.port
 
 
 def main() -> None:

@@ -117,11 +117,14 @@ def interleaved_medians(
     targets: dict[str, tuple[str, str]], rounds: int
 ) -> dict[str, dict[str, float]]:
     """Each round reads every target once, in turn, so a change of load on the shared machine
-    falls on all of them alike rather than on whichever was measured at the time."""
+    falls on all of them alike rather than on whichever was measured at the time; and each
+    round starts one place further on, so no target always comes right after the same one."""
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    names = list(targets)
     for r in range(rounds):
         print(f"  round {r + 1} of {rounds}: {len(targets)} reads", file=sys.stderr, flush=True)
-        for name, (url, accept) in targets.items():
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            url, accept = targets[name]
             runs[name].append(curl(url, accept))
     return {
         name: {k: statistics.median(r[k] for r in got) for k in got[0]}

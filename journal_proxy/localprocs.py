@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 GATEWAYD = "/lib/systemd/systemd-journal-gatewayd"
@@ -93,13 +93,30 @@ def wait_path(path: str, timeout: float = 10.0) -> None:
 
 
 class ProxyProcess:
-    """``journal-proxy serve`` as its own process, as deployed, on a free loopback port."""
+    """``journal-proxy serve`` as its own process, as deployed, on a loopback port.
 
-    def __init__(self, unit: str, upstream: str, *extra: str, stderr: int | None = None) -> None:
-        self.port = free_port()
+    ``port``: a given one (a restart reuses the address), else a free one.  ``root``: run the
+    ``journal_proxy`` found there (a frozen commit, for paired benchmarks), else this one.
+    ``python``: interpreter options before ``-m`` (a profiler).  ``stderr``, ``preexec_fn``: as
+    for :class:`subprocess.Popen`.
+    """
+
+    def __init__(
+        self,
+        unit: str,
+        upstream: str,
+        *extra: str,
+        port: int | None = None,
+        root: Path | None = None,
+        python: Sequence[str] = (),
+        stderr: int | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
+                *python,
                 "-m",
                 "journal_proxy.cli",
                 "serve",
@@ -111,8 +128,11 @@ class ProxyProcess:
                 f"127.0.0.1:{self.port}",
                 *extra,
             ],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)} if root else None,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL if stderr is None else stderr,
+            preexec_fn=preexec_fn,
         )
         try:
             wait_port(self.port)

@@ -6,7 +6,6 @@ import logging
 import resource
 import socket
 import subprocess
-import sys
 import threading
 import time
 from asyncio import constants as asyncio_constants
@@ -48,23 +47,10 @@ def _low_descriptor_limit() -> None:
 
 
 def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: lj.Gatewayd) -> None:
-    port = lj.free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "journal_proxy.cli",
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            gatewayd.url,
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stderr=subprocess.PIPE,
-        preexec_fn=_low_descriptor_limit,
+    proxy = lj.ProxyProcess(
+        UNIT, gatewayd.url, stderr=subprocess.PIPE, preexec_fn=_low_descriptor_limit
     )
+    proc, port = proxy.proc, proxy.port
     lines: list[str] = []
 
     def read() -> None:

@@ -6,7 +6,6 @@ import asyncio
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -499,24 +498,7 @@ async def test_scrolling_up_pauses_following_and_the_new_lines_button_resumes(
 
 def _serve(port: int, upstream: str) -> subprocess.Popen[bytes]:
     """``journal-proxy serve`` as its own process on ``port`` (a restart reuses the address)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "journal_proxy.cli",
-            "serve",
-            "--unit",
-            UNIT,
-            "--upstream",
-            upstream,
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    lj.wait_port(port)
-    return proc
+    return lj.ProxyProcess(UNIT, upstream, port=port).proc
 
 
 async def test_a_live_page_survives_a_graceful_restart_of_the_proxy(
