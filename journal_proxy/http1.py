@@ -130,8 +130,11 @@ class Connection:
         self.idle_since = 0.0
 
     def alive(self, now: float) -> bool:
+        """Fit to reuse: open, within the idle time, and silent since its last response (bytes
+        gatewayd sent unasked would be read as the next answer)."""
         return (
             not self.inbound.at_eof
+            and not self.inbound.buffered
             and not self.transport.is_closing()
             and now - self.idle_since < _KEEP_IDLE_SECONDS
         )
