@@ -84,7 +84,12 @@ def parse_upstream(value: object, name: str = "") -> Upstream:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise ConfigError(f"upstream: {value!r} has an invalid port") from exc
-    return Upstream(url=value.rstrip("/"), name=name)
+    try:
+        parts.hostname.encode("idna")  # how the Host header will carry it
+    except UnicodeError as exc:
+        raise ConfigError(f"upstream: {value!r} has an invalid host name") from exc
+    # Stored with the scheme as urlsplit reads it (lower case): "HTTPS://" is https everywhere.
+    return Upstream(url=f"{parts.scheme}://{parts.netloc}", name=name)
 
 
 def parse_listen(value: object, mode: object = None) -> Listen:

@@ -29,21 +29,24 @@ _GATHER_SECONDS = 0.002
 
 
 def _target(upstream: Upstream) -> http1.Target:
+    if upstream.unix_path:
+        return http1.Target("", 0, upstream.unix_path, None, "localhost")
+    parts = urlsplit(upstream.url)
     tls = None
-    if upstream.url.startswith("https://"):
+    if parts.scheme == "https":  # as urlsplit reads it: "HTTPS://" too
         tls = ssl.create_default_context(cafile=upstream.trust)
         if upstream.client_cert:
             tls.load_cert_chain(upstream.client_cert, upstream.client_key)
-    if upstream.unix_path:
-        return http1.Target("", 0, upstream.unix_path, None, "localhost", "")
-    parts = urlsplit(upstream.url)
+    host = parts.hostname or ""
+    # The Host header in ASCII: an IPv6 literal in brackets, a name in IDNA (the request is
+    # encoded as ASCII, and a name such as bücher.example goes on the wire as xn--bcher-kva).
+    shown = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
     return http1.Target(
-        parts.hostname or "",
+        host,
         parts.port or (443 if tls else 80),
         None,
         tls,
-        parts.netloc.rpartition("@")[2],  # the Host header: no user information
-        parts.path.rstrip("/"),
+        f"{shown}:{parts.port}" if parts.port else shown,
     )
 
 

@@ -43,7 +43,6 @@ class Target:
     unix_path: str | None
     tls: ssl.SSLContext | None
     host_header: str
-    path_prefix: str
 
 
 class Inbound(asyncio.Protocol):
@@ -254,7 +253,7 @@ class Pool:
         """Send ``GET path`` and read the response head.  A reused connection that turns out to
         be dead is replaced once by a fresh one."""
         lines = [
-            f"GET {self.target.path_prefix}{path} HTTP/1.1",
+            f"GET {path} HTTP/1.1",
             f"Host: {self.target.host_header}",
         ]
         lines += [f"{name}: {value}" for name, value in headers.items()]

@@ -16,7 +16,9 @@ _MAX_TRAILER = 8 * 1024
 _MAX_SIZE_LINE = 1024
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: [^\r\n]*)?")
-_HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*")
+#: A header line; the value's surrounding blanks are stripped afterwards (a lazy pattern with
+#: blanks on both sides backtracks quadratically on a long inner run of blanks).
+_HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):([^\r\n]*)")
 #: A chunk's size line, after the CRLF that ends the previous chunk's data (none before the
 #: first).  At most 16 hex digits; extensions are allowed and ignored, as RFC 9112 says.
 _FIRST_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
@@ -25,8 +27,8 @@ _NEXT_SIZE = re.compile(rb"\r\n([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """A response's status line and headers (names lower-cased; a repeated name keeps the last
-    value, except the framing headers, which must not repeat)."""
+    """A response's status line and headers (names lower-cased; a repeated name's values joined
+    with ", ", except the framing headers, which must not repeat)."""
 
     status: int
     version: int
@@ -49,9 +51,12 @@ def parse_head(raw: bytes) -> Head:
         if header is None:
             raise UpstreamProtocolError("gatewayd sent a malformed header")
         name = header[1].decode("ascii").lower()
-        if name in headers and name in ("content-length", "transfer-encoding"):
-            raise UpstreamProtocolError(f"gatewayd sent {name} twice")
-        headers[name] = header[2].decode("latin-1")
+        value = header[2].strip(b" \t").decode("latin-1")
+        if name in headers:
+            if name in ("content-length", "transfer-encoding"):
+                raise UpstreamProtocolError(f"gatewayd sent {name} twice")
+            value = f"{headers[name]}, {value}"  # one list, as RFC 9110 combines them
+        headers[name] = value
     return Head(int(status[2]), int(status[1]), headers)
 
 

@@ -24,6 +24,7 @@ def test_defaults() -> None:
         ({"unit": ["bad name.service"]}, "unit"),
         ({"unit": ["a.service"], "upstream": "ftp://x"}, "upstream"),
         ({"unit": ["a.service"], "upstream": "http://x/entries"}, "upstream"),
+        ({"unit": ["a.service"], "upstream": "http://" + "a" * 64 + ".example"}, "upstream"),
         ({"unit": ["a.service"], "listen": "nope"}, "listen"),
         ({"unit": ["a.service"], "timeouts": {"follow_idle": -1}}, "timeouts.follow_idle"),
         ({"unit": ["a.service"], "limits": {"bogus": 1}}, "limits.bogus"),
@@ -39,6 +40,12 @@ def test_defaults() -> None:
 def test_invalid_settings_name_the_setting(raw: dict[str, object], names: str) -> None:
     with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
         settings_from_mapping(raw, env={})
+
+
+def test_an_upstream_is_kept_with_its_scheme_in_lower_case() -> None:
+    """"HTTPS://" is https for every later check (TLS on, upstream_tls allowed)."""
+    s = settings_from_mapping({"unit": ["a.service"], "upstream": "HTTPS://gw.example:19531/"})
+    assert s.upstream.url == "https://gw.example:19531"
 
 
 def test_serve_without_unit_exits_nonzero_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
