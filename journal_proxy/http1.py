@@ -230,6 +230,7 @@ class Pool:
     def __init__(self, target: Target) -> None:
         self.target = target
         self._idle: list[Connection] = []
+        self._closed = False
 
     async def _open(self) -> Connection:
         t = self.target
@@ -278,7 +279,8 @@ class Pool:
     def release(self, response: Response) -> None:
         """Give the connection back if its response was read to the end, else close it."""
         connection = response.connection
-        if response.complete and connection.reusable and len(self._idle) < _MAX_IDLE:
+        keep = response.complete and connection.reusable and not self._closed
+        if keep and len(self._idle) < _MAX_IDLE:
             connection.reusable = False
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
@@ -286,6 +288,8 @@ class Pool:
             connection.close()
 
     def close(self) -> None:
+        """Close the idle connections; one still in use closes when its response is done."""
+        self._closed = True
         for connection in self._idle:
             connection.close()
         self._idle.clear()
