@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from urllib.parse import urlencode, urlsplit
 
-from . import http1
+from . import http1, http1_pool
 from .errors import UpstreamProtocolError, UpstreamTimeout, UpstreamUnavailable
 from .settings import Timeouts, Upstream
 
@@ -28,9 +28,9 @@ Match = tuple[str, str]
 _GATHER_SECONDS = 0.002
 
 
-def _target(upstream: Upstream) -> http1.Target:
+def _target(upstream: Upstream) -> http1_pool.Target:
     if upstream.unix_path:
-        return http1.Target("", 0, upstream.unix_path, None, "localhost")
+        return http1_pool.Target("", 0, upstream.unix_path, None, "localhost")
     parts = urlsplit(upstream.url)
     tls = None
     if parts.scheme == "https":  # as urlsplit reads it: "HTTPS://" too
@@ -41,7 +41,7 @@ def _target(upstream: Upstream) -> http1.Target:
     # The Host header in ASCII: an IPv6 literal in brackets, a name in IDNA (the request is
     # encoded as ASCII, and a name such as bücher.example goes on the wire as xn--bcher-kva).
     shown = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
-    return http1.Target(
+    return http1_pool.Target(
         host,
         parts.port or (443 if tls else 80),
         None,
@@ -56,7 +56,7 @@ class GatewaydClient:
     def __init__(self, upstream: Upstream, timeouts: Timeouts) -> None:
         self.upstream = upstream
         self._timeouts = timeouts
-        self._pool = http1.Pool(_target(upstream))
+        self._pool = http1_pool.Pool(_target(upstream))
         # Counters for /metrics: requests made, requests failed, seconds spent waiting for headers.
         self.requests = 0
         self.errors = 0

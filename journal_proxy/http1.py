@@ -1,4 +1,4 @@
-"""The HTTP/1.1 connections the gatewayd client uses: one GET, its response, and keep-alive.
+"""One HTTP/1.1 exchange with gatewayd on one connection: a GET, its response head, its body.
 
 Why our own and not aiohttp's client: gatewayd sends every journal entry as its own HTTP chunk,
 so a big log is a hundred thousand chunks of under a kilobyte, and aiohttp's reader pays several
@@ -8,18 +8,13 @@ owning the socket lets a read with an end wait a moment for more (:func:`_gather
 The client side of HTTP/1.1 is small when the only peer is gatewayd and every request is a GET
 without a body.
 
-Connections are kept alive (gatewayd answers two queries per log).  One that gatewayd closed while
-idle is noticed before use; a request that meets a dead reused one is sent once more on a fresh
-one, as browsers and aiohttp do for idempotent requests.
+Where connections come from, and how they are kept alive: ``http1_pool``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import time
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from typing import cast
 
 from .errors import UpstreamProtocolError
@@ -31,18 +26,6 @@ HIGH_WATER = 512 * 1024
 GATHERED = 64 * 1024
 _MAX_HEAD = 64 * 1024
 _KEEP_IDLE_SECONDS = 30.0
-_MAX_IDLE = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where requests go, parsed once from the configured upstream."""
-
-    host: str
-    port: int
-    unix_path: str | None
-    tls: ssl.SSLContext | None
-    host_header: str
 
 
 class Inbound(asyncio.Protocol):
@@ -222,74 +205,3 @@ async def _gather(inbound: Inbound, seconds: float) -> None:
     finally:
         if not transport.is_closing():
             transport.resume_reading()
-
-
-class Pool:
-    """Keep-alive connections to one gatewayd, most recently used first."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-        self._idle: list[Connection] = []
-        self._closed = False
-
-    async def _open(self) -> Connection:
-        t = self.target
-        loop = asyncio.get_running_loop()
-        if t.unix_path:
-            transport, inbound = await loop.create_unix_connection(Inbound, t.unix_path)
-        else:
-            transport, inbound = await loop.create_connection(Inbound, t.host, t.port, ssl=t.tls)
-        return Connection(transport, inbound)
-
-    def _take(self) -> Connection | None:
-        now = time.monotonic()
-        while self._idle:
-            connection = self._idle.pop()
-            if connection.alive(now):
-                return connection
-            connection.close()
-        return None
-
-    async def get(self, path: str, headers: dict[str, str], connect_timeout: float) -> Response:
-        """Send ``GET path`` and read the response head.  A reused connection that turns out to
-        be dead is replaced once by a fresh one."""
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {self.target.host_header}",
-        ]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
-        connection = self._take()
-        if connection is not None:
-            try:
-                return await connection.exchange(request)
-            except OSError:
-                connection.close()  # closed by gatewayd while idle: once more, on a fresh one
-            except BaseException:
-                connection.close()
-                raise
-        async with asyncio.timeout(connect_timeout):
-            connection = await self._open()
-        try:
-            return await connection.exchange(request)
-        except BaseException:
-            connection.close()
-            raise
-
-    def release(self, response: Response) -> None:
-        """Give the connection back if its response was read to the end, else close it."""
-        connection = response.connection
-        keep = response.complete and connection.reusable and not self._closed
-        if keep and len(self._idle) < _MAX_IDLE:
-            connection.reusable = False
-            connection.idle_since = time.monotonic()
-            self._idle.append(connection)
-        else:
-            connection.close()
-
-    def close(self) -> None:
-        """Close the idle connections; one still in use closes when its response is done."""
-        self._closed = True
-        for connection in self._idle:
-            connection.close()
-        self._idle.clear()

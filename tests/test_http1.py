@@ -4,6 +4,7 @@ a dead idle connection, an abandoned stream and gathering against the real gatew
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,5 +209,22 @@ async def test_a_trickling_big_body_is_gathered(
     try:
         await _read(client, inv)
         assert gathers and all(0 < w < 0.01 for w in gathers)
+    finally:
+        await client.close()
+
+
+async def test_an_upstream_connection_probes_a_silent_peer(
+    relay: CountingRelay, corpus: Corpus
+) -> None:
+    """A live follow is silent while the unit is: TCP keepalive notices a gatewayd that vanished
+    without a word in about a minute, rather than at the follow's idle limit."""
+    client = _client(relay)
+    try:
+        await _read(client, corpus.ok)
+        (kept,) = client._pool._idle
+        sock = kept.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
     finally:
         await client.close()
