@@ -78,7 +78,7 @@ def parse_upstream(value: object, name: str = "") -> Upstream:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"upstream: {value!r} is not http://, https:// or unix:")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise ConfigError(f"upstream: {value!r} must be scheme://host:port only")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port

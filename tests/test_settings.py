@@ -25,6 +25,7 @@ def test_defaults() -> None:
         ({"unit": ["a.service"], "upstream": "ftp://x"}, "upstream"),
         ({"unit": ["a.service"], "upstream": "http://x/entries"}, "upstream"),
         ({"unit": ["a.service"], "upstream": "http://" + "a" * 64 + ".example"}, "upstream"),
+        ({"unit": ["a.service"], "upstream": "http://:secret@gw.example"}, "upstream"),
         ({"unit": ["a.service"], "listen": "nope"}, "listen"),
         ({"unit": ["a.service"], "timeouts": {"follow_idle": -1}}, "timeouts.follow_idle"),
         ({"unit": ["a.service"], "limits": {"bogus": 1}}, "limits.bogus"),
