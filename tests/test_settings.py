@@ -44,7 +44,7 @@ def test_invalid_settings_name_the_setting(raw: dict[str, object], names: str) -
 
 
 def test_an_upstream_is_kept_with_its_scheme_in_lower_case() -> None:
-    """"HTTPS://" is https for every later check (TLS on, upstream_tls allowed)."""
+    """ "HTTPS://" is https for every later check (TLS on, upstream_tls allowed)."""
     s = settings_from_mapping({"unit": ["a.service"], "upstream": "HTTPS://gw.example:19531/"})
     assert s.upstream.url == "https://gw.example:19531"
 
