@@ -115,27 +115,33 @@ class _Writer:
             self._parts.append(data)
             self.pending += len(data)
 
-    async def flush(self) -> None:
-        if not self._parts or self.gone:
-            return
+    def take(self) -> bytes:
+        """The pending bytes, joined, recorded and counted; the caller writes them."""
         data = b"".join(self._parts)
         self._parts.clear()
         self.pending = 0
         if self._recorder is not None:
             self._recorder.add(data)
         self._tally.bytes_streamed += len(data)
+        return data
+
+    async def flush(self) -> None:
+        if not self._parts or self.gone:
+            return
         try:
-            await self._resp.write(data)
+            await self._resp.write(self.take())
         except ConnectionResetError:
             self.gone = True
 
-    async def close(self) -> None:
-        await self.flush()
-        if not self.gone:
-            try:
-                await self._resp.write_eof()
-            except ConnectionResetError:
-                self.gone = True
+    async def close(self, last: bytes | None = None) -> None:
+        """The pending bytes (or ``last``, already taken) and the end of the body in one write:
+        a small log goes out in one send, headers included."""
+        if self.gone:
+            return
+        try:
+            await self._resp.write_eof(self.take() if last is None else last)
+        except ConnectionResetError:
+            self.gone = True
 
 
 def _headers(resp: web.StreamResponse, renderer: Renderer, *, finished: bool) -> None:
@@ -182,10 +188,10 @@ async def respond(
                 continue
             elif isinstance(item, Ended):
                 out.add(renderer.end(item.status, item.reason))
-                await out.flush()
+                last = out.take()
                 if recorder is not None and not out.gone:
                     recorder.keep(item)  # before the last chunk: the next reader finds it kept
-                await out.close()
+                await out.close(last)
                 return resp
             elif item is Marker.KEEPALIVE:
                 out.add(renderer.keepalive())
