@@ -66,10 +66,11 @@ class FinishedLogCache:
         return self.max_bytes // 4
 
     def admits(self, status: Status, grace: float, now: float | None = None) -> bool:
-        """Finished, and the grace period for systemd's trailing lines is over."""
+        """Finished, and the grace period for systemd's trailing lines is over (and the cache
+        can hold a body at all: one configured to keep nothing records nothing)."""
         finished = status.finished_usec
         now = time.time() if now is None else now
-        return finished is not None and now - finished / 1e6 >= grace
+        return finished is not None and now - finished / 1e6 >= grace and self.max_body > 0
 
     def get(self, invocation_id: InvocationId, variant: str) -> CachedBody | None:
         key = (invocation_id, variant)

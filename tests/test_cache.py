@@ -59,6 +59,8 @@ def test_admitted_after_the_grace_period_not_a_minute_later() -> None:
     assert cache.admits(just, grace=3.0, now=now)
     assert not cache.admits(just, grace=5.0, now=now)
     assert not cache.admits(Status(), grace=0.0, now=now)  # running
+    # A cache configured to keep nothing (cache_bytes = 1) records nothing either.
+    assert not FinishedLogCache(max_bytes=1).admits(just, grace=3.0, now=now)
 
 
 def test_an_early_admission_is_read_again_once_after_the_recheck_time(
