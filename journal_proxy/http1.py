@@ -159,7 +159,11 @@ class Response:
         decoder, left = body_length(self.head)
         inbound = self.connection.inbound
         received = 0
-        while not (decoder.done if decoder else left == 0):
+
+        def ended() -> bool:
+            return decoder.done if decoder is not None else left == 0
+
+        while not ended():
             data = await inbound.read()
             size = len(data)
             received += size
@@ -177,8 +181,7 @@ class Response:
             if data:
                 yield data
             # A big body arriving as a trickle: gather before the next read.
-            trickle = gather and received > GATHERED > size
-            if trickle and not (decoder.done if decoder else left == 0):
+            if gather and received > GATHERED > size and not ended():
                 await _gather(inbound, gather)
         self.complete = True
         framed = left == 0 or (decoder is not None and not decoder.surplus)
