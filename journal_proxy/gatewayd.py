@@ -8,6 +8,7 @@ errors are translated into :mod:`journal_proxy.errors` once, in this file.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -23,6 +24,11 @@ EXPORT_MIME = "application/vnd.fdo.journal"
 _ALL_ENTRIES = 1 << 62
 
 Match = tuple[str, str]
+
+log = logging.getLogger(__name__)
+
+#: At most one warning per upstream in this many seconds that gatewayd cannot be reached.
+_UNREACHABLE_WARNING_SECONDS = 60.0
 
 #: How long a read with an end waits for a small arrival to grow (http1's ``_gather``).
 _GATHER_SECONDS = 0.002
@@ -61,9 +67,24 @@ class GatewaydClient:
         self.requests = 0
         self.errors = 0
         self.latency_total = 0.0
+        self._warned_at = float("-inf")
 
     async def close(self) -> None:
         self._pool.close()
+
+    def _warn_unreachable(self, exc: OSError) -> None:
+        """Say why every uncached log is 502 where an operator looks (a warning, once a minute):
+        after a reboot with gatewayd's socket not enabled, the access log shows only 502s."""
+        now = time.monotonic()
+        if now - self._warned_at < _UNREACHABLE_WARNING_SECONDS:
+            return
+        self._warned_at = now
+        log.warning(
+            "gatewayd at %s is not reachable (%s); is systemd-journal-gatewayd.socket enabled "
+            "and started?",
+            self.upstream.label,
+            exc.strerror or type(exc).__name__,
+        )
 
     @asynccontextmanager
     async def entries(
@@ -92,6 +113,7 @@ class GatewaydClient:
             raise UpstreamTimeout("gatewayd did not answer in time") from exc
         except OSError as exc:
             self.errors += 1
+            self._warn_unreachable(exc)
             raise UpstreamUnavailable("gatewayd is not reachable") from exc
         except UpstreamProtocolError:
             self.errors += 1

@@ -5,6 +5,12 @@ Run from the deploy unit's ``ExecStartPre=`` (``in_progress``) and from ``OnSucc
 ``MONITOR_SERVICE_RESULT``; so a deployment that fails or is killed still reports, and the deploy
 script never holds the GitHub token.
 
+Which deployment a run belongs to is decided once, when it starts: with ``--runs-dir`` the
+``in_progress`` post records the deployment ID under the run's invocation ID, and the handler reads
+that record back for ``MONITOR_INVOCATION_ID``.  Reading the deployment-id file at the end instead
+would report to whatever the next push wrote there meanwhile.  A run with no deployment (started by
+hand) is skipped with one line and exit status 0: nothing to report is not a failure.
+
 With ``--expires 30d`` the ``log_url`` is a signed link that stops working then (see
 ``signing.py``); the key comes from ``$CREDENTIALS_DIRECTORY/link-keys`` or ``--link-keys``.
 
@@ -41,11 +47,19 @@ class NotifyError(Exception):
     """A failure worth one line on stderr and a non-zero exit."""
 
 
+class NothingToReport(Exception):
+    """No deployment belongs to this run (started by hand): one line, exit status 0."""
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("notify-github", help="post a GitHub deployment status linking to the log")
     p.add_argument("--repo", required=True, help="OWNER/NAME")
     p.add_argument("--deployment", help="deployment ID (or --deployment-file, $DEPLOYMENT_ID)")
     p.add_argument("--deployment-file", help="file holding the deployment ID")
+    p.add_argument(
+        "--runs-dir",
+        help="directory of each run's deployment ID by invocation ID: in_progress writes, auto reads",
+    )
     p.add_argument("--state", required=True, help="success, failure, in_progress, ... or auto")
     p.add_argument("--log-base", required=True, help="e.g. https://deploy.example.com/logs")
     p.add_argument(
@@ -54,7 +68,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--environment-url", help="the deployed site's URL")
     p.add_argument("--description", help="override the description made from the unit's result")
     p.add_argument("--token-file", help="file holding the token")
-    p.add_argument("--api-url", default="https://api.github.com", help="GitHub Enterprise API URL")
+    p.add_argument(
+        "--api-url", help="API base (default: $GITHUB_API_URL, else https://api.github.com)"
+    )
     p.add_argument("--retries", type=int, default=3, help="retries on 5xx and network errors")
     p.add_argument("--retry-delay", type=float, default=1.0, help="first backoff in seconds")
     from .cli import add_signing_arguments
@@ -66,6 +82,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 class StatusRequest:
     url: str
     body: dict[str, str]
+    deployment: str
+    invocation_id: str
 
 
 def invocation_from(env: Mapping[str, str], flag: str | None) -> str:
@@ -124,27 +142,64 @@ def read_token(env: Mapping[str, str], token_file: str | None) -> str:
     raise NotifyError("no token: use LoadCredential=github-token, --token-file or GITHUB_TOKEN")
 
 
-def read_deployment(args: argparse.Namespace, env: Mapping[str, str]) -> str:
-    value = args.deployment
-    if not value and args.deployment_file:
-        try:
-            value = Path(args.deployment_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise NotifyError(f"cannot read --deployment-file: {exc.strerror}") from exc
-    value = value or env.get("DEPLOYMENT_ID", "")
-    if not _DEPLOYMENT_RE.fullmatch(value or ""):
-        raise NotifyError(
-            "deployment ID must be a number (--deployment, --deployment-file, $DEPLOYMENT_ID)"
+def _deployment_id(value: str, source: str) -> str:
+    if not _DEPLOYMENT_RE.fullmatch(value):
+        raise NotifyError(f"deployment ID from {source} must be a number")
+    return value
+
+
+def _read_id_file(path: Path, missing: str) -> str:
+    """A file's deployment ID; a missing file means there is nothing to report."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise NothingToReport(missing) from None
+    except OSError as exc:
+        raise NotifyError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def read_deployment(args: argparse.Namespace, env: Mapping[str, str], invocation_id: str) -> str:
+    """This run's deployment: recorded for its invocation (``--state auto``), else named."""
+    if args.runs_dir and args.state == "auto":
+        record = Path(args.runs_dir) / invocation_id
+        value = _read_id_file(
+            record, f"no deployment recorded for run {invocation_id[:8]} (started by hand?)"
         )
-    return str(value)
+        return _deployment_id(value, str(record))
+    if args.deployment:
+        return _deployment_id(args.deployment, "--deployment")
+    if args.deployment_file:
+        path = Path(args.deployment_file)
+        value = _read_id_file(path, f"no deployment ID in {path} (started by hand?)")
+        return _deployment_id(value, str(path))
+    if env.get("DEPLOYMENT_ID"):
+        return _deployment_id(env["DEPLOYMENT_ID"], "$DEPLOYMENT_ID")
+    raise NotifyError("no deployment ID: use --deployment, --deployment-file or $DEPLOYMENT_ID")
+
+
+def record_deployment(runs_dir: str, invocation_id: str, deployment: str) -> None:
+    """Keep ``deployment`` under the run's invocation ID for the handler (atomically: a reader
+    sees the whole number or no file), and drop records of runs older than a week."""
+    folder = Path(runs_dir)
+    try:
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        week_ago = time.time() - 7 * 86400
+        for old in folder.iterdir():
+            if old.stat().st_mtime < week_ago:
+                old.unlink(missing_ok=True)
+        partial = folder / f".{invocation_id}.tmp"
+        partial.write_text(deployment + "\n", encoding="utf-8")
+        partial.replace(folder / invocation_id)
+    except OSError as exc:
+        raise NotifyError(f"cannot record the deployment in {folder}: {exc.strerror}") from exc
 
 
 def build_request(args: argparse.Namespace, env: Mapping[str, str]) -> StatusRequest:
     if not _REPO_RE.fullmatch(args.repo):
         raise NotifyError("--repo must be OWNER/NAME")
-    deployment = read_deployment(args, env)
     state = pick_state(args.state, env)
     invocation_id = invocation_from(env, args.invocation)
+    deployment = read_deployment(args, env, invocation_id)
     try:
         url = log_url(args.log_base, invocation_id, args.expires, args.link_keys, env, time.time())
     except (ConfigError, ValueError) as exc:
@@ -163,10 +218,11 @@ def build_request(args: argparse.Namespace, env: Mapping[str, str]) -> StatusReq
         body["description"] = description[:140]
     if args.environment_url:
         body["environment_url"] = args.environment_url
-    if not args.api_url.startswith(("https://", "http://")):
-        raise NotifyError("--api-url must be an https:// URL")
-    url = f"{args.api_url.rstrip('/')}/repos/{args.repo}/deployments/{deployment}/statuses"
-    return StatusRequest(url, body)
+    api = args.api_url or env.get("GITHUB_API_URL") or "https://api.github.com"
+    if not api.startswith(("https://", "http://")):
+        raise NotifyError("--api-url (or $GITHUB_API_URL) must be an https:// URL")
+    url = f"{api.rstrip('/')}/repos/{args.repo}/deployments/{deployment}/statuses"
+    return StatusRequest(url, body, deployment, invocation_id)
 
 
 def _message(error: urllib.error.HTTPError) -> str:
@@ -222,7 +278,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     try:
         request = build_request(args, env)
         token = read_token(env, args.token_file)
+        if args.runs_dir and args.state != "auto":
+            record_deployment(args.runs_dir, request.invocation_id, request.deployment)
         result = post(request, token, max(0, args.retries), max(0.0, args.retry_delay))
+    except NothingToReport as exc:
+        print(f"journal-proxy notify-github: {exc}; nothing posted")
+        return 0
     except NotifyError as exc:
         print(f"journal-proxy notify-github: {exc}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ translated and changes between releases.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -80,8 +81,20 @@ class Status:
             return self.state
         parts = [self.result or "failed"]
         if self.exit_status:
-            parts.append(f"status {self.exit_status}")
+            parts.append(f"status {self.status_word}")
         return "failed: " + ", ".join(parts)
+
+    @property
+    def status_word(self) -> str:
+        """The exit status as systemd words it for a handler (``MONITOR_EXIT_STATUS``) and in its
+        own line (``status=15/TERM``): a signal by name, an exit status by number.  The journal's
+        ``EXIT_STATUS`` field holds the signal's number, so the page and GitHub would disagree."""
+        if self.exit_code in ("killed", "dumped") and self.exit_status.isdigit():
+            try:
+                return signal.Signals(int(self.exit_status)).name.removeprefix("SIG")
+            except ValueError:
+                pass
+        return self.exit_status
 
 
 class StatusTracker:

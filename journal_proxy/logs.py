@@ -15,6 +15,8 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from .limits import client_address
+
 _PRIORITY = {
     logging.CRITICAL: 2,
     logging.ERROR: 3,
@@ -99,10 +101,18 @@ class AccessLogger(AbstractAccessLogger):
         path = redact_ids(request.raw_path.split("?", 1)[0])[:200]
         self.logger.info(
             '%s "%s %s" %d %d %.3fs',
-            request.remote,
+            _client(request),
             request.method,
             path,
             response.status,
             response.body_length,
             time,
         )
+
+
+def _client(request: web.BaseRequest) -> str:
+    """Who asked: the TCP peer, or behind a unix socket (nginx, which is trusted by the rule in
+    ``limits.client_address``) the last ``X-Forwarded-For`` hop, else ``local``."""
+    if request.remote:
+        return request.remote
+    return client_address(None, request.headers.get("X-Forwarded-For"), ())

@@ -283,3 +283,71 @@ def test_missing_token_and_auto_without_result_are_clear(
     )
     assert result.returncode == 1 and "MONITOR_SERVICE_RESULT" in result.stderr
     assert github.requests == []
+
+
+def test_handler_reports_to_the_deployment_its_run_started_with(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """A push during the run rewrites deployment-id; the result still goes to the run's own."""
+    id_file, runs = tmp_path / "deployment-id", tmp_path / "runs"
+    id_file.write_text("42\n")
+    start = ["--deployment-file", str(id_file), "--runs-dir", str(runs), "--state", "in_progress"]
+    env = {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV}
+    assert _run(github, start, env, tmp_path).returncode == 0
+    assert (runs / INV).read_text() == "42\n"
+    id_file.write_text("43\n")  # the next push; the stand-in knows only 42
+    end = ["--deployment-file", str(id_file), "--runs-dir", str(runs), "--state", "auto"]
+    env = {"GITHUB_TOKEN": TOKEN, "MONITOR_INVOCATION_ID": INV, "MONITOR_SERVICE_RESULT": "success"}
+    result = _run(github, end, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [r["path"].split("/")[5] for r in github.requests] == ["42", "42"]
+    assert github.requests[1]["body"]["state"] == "success"
+
+
+def test_a_run_started_by_hand_is_skipped_not_failed(github: FakeGitHub, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    start = ["--deployment-file", str(tmp_path / "absent"), "--runs-dir", str(runs)]
+    env = {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV}
+    result = _run(github, [*start, "--state", "in_progress"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "started by hand" in result.stdout and "nothing posted" in result.stdout
+    env = {"GITHUB_TOKEN": TOKEN, "MONITOR_INVOCATION_ID": INV, "MONITOR_SERVICE_RESULT": "success"}
+    result = _run(github, ["--runs-dir", str(runs), "--state", "auto"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no deployment recorded for run 01234567" in result.stdout
+    assert github.requests == []
+
+
+def test_a_malformed_record_is_an_error(github: FakeGitHub, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / INV).write_text("42; rm -rf /\n")
+    env = {"GITHUB_TOKEN": TOKEN, "MONITOR_INVOCATION_ID": INV, "MONITOR_SERVICE_RESULT": "failed"}
+    result = _run(github, ["--runs-dir", str(runs), "--state", "auto"], env, tmp_path)
+    assert result.returncode == 1 and "must be a number" in result.stderr
+    assert github.requests == []
+
+
+def test_github_api_url_from_the_environment(github: FakeGitHub, tmp_path: Path) -> None:
+    """GITHUB_API_URL (the name GitHub Actions uses, for GitHub Enterprise) is the API base."""
+    args = [
+        sys.executable, "-m", "journal_proxy.cli", "notify-github", "--repo", "example/website",
+        "--log-base", "https://deploy.example.com/logs", "--deployment", "42",
+        "--state", "success", "--invocation", INV,
+    ]  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github.url + "/"}
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert github.requests[0]["path"] == "/repos/example/website/deployments/42/statuses"
+
+
+def test_a_killed_run_is_described_with_the_signal_name(github: FakeGitHub, tmp_path: Path) -> None:
+    env = {
+        "GITHUB_TOKEN": TOKEN,
+        "MONITOR_INVOCATION_ID": INV,
+        "MONITOR_SERVICE_RESULT": "signal",
+        "MONITOR_EXIT_CODE": "killed",
+        "MONITOR_EXIT_STATUS": "TERM",
+    }
+    assert _run(github, ["--deployment", "42", "--state", "auto"], env, tmp_path).returncode == 0
+    assert github.requests[0]["body"]["description"] == "failed: signal, status TERM"

@@ -48,3 +48,16 @@ def test_job_failed_without_a_run_is_failed() -> None:
     t = StatusTracker()
     t.observe(1, UNIT, _ev(Event.UNIT_FAILED_JOB, result="dependency"))
     assert t.status.describe() == "failed: dependency"
+
+
+def test_a_signal_is_named_as_systemd_names_it() -> None:
+    """The journal's EXIT_STATUS=15 reads "status TERM", the words GitHub gets from the handler."""
+    t = StatusTracker()
+    t.observe(1, UNIT, _ev(Event.UNIT_STARTING))
+    t.observe(2, UNIT, _ev(Event.UNIT_PROCESS_EXIT, exit_code="killed", exit_status="15"))
+    t.observe(3, UNIT, _ev(Event.UNIT_FAILURE_RESULT, result="signal"))
+    assert t.status.describe() == "failed: signal, status TERM"
+    t = StatusTracker()
+    t.observe(2, UNIT, _ev(Event.UNIT_PROCESS_EXIT, exit_code="exited", exit_status="15"))
+    t.observe(3, UNIT, _ev(Event.UNIT_FAILURE_RESULT, result="exit-code"))
+    assert t.status.describe() == "failed: exit-code, status 15"
