@@ -88,7 +88,12 @@ class GatewaydClient:
 
     @asynccontextmanager
     async def entries(
-        self, matches: Sequence[Match], *, follow: bool = False, after_cursor: str | None = None
+        self,
+        matches: Sequence[Match],
+        *,
+        follow: bool = False,
+        after_cursor: str | None = None,
+        from_cursor: str | None = None,
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """Open ``/entries`` in export format and yield an iterator over its body chunks.
 
@@ -97,10 +102,13 @@ class GatewaydClient:
         """
         query = list(matches) + ([("follow", "")] if follow else [])
         headers = {"Accept": EXPORT_MIME}
-        if after_cursor is not None:
-            if not (after_cursor.isascii() and after_cursor.isprintable()):
+        # after_cursor skips the cursor's own entry; from_cursor starts at it, or at the first
+        # match after it when it does not match (a skip would then pass over a real match).
+        cursor, skip = (after_cursor, 1) if after_cursor is not None else (from_cursor, 0)
+        if cursor is not None:
+            if not (cursor.isascii() and cursor.isprintable()):
                 raise UpstreamProtocolError("cursor from gatewayd is malformed")
-            headers["Range"] = f"entries={after_cursor}:1:{_ALL_ENTRIES}"
+            headers["Range"] = f"entries={cursor}:{skip}:{_ALL_ENTRIES}"
         self.requests += 1
         started = time.monotonic()
         try:

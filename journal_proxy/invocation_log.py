@@ -7,7 +7,8 @@ OR across fields:
 * systemd's lines about it: ``INVOCATION_ID=<id>&_PID=1`` (and ``UNIT=``).
 
 The second is small (a handful of lines) and is read first, whole, so the status is known before
-the first byte is sent; the first is streamed and the two are merged by time.
+the first byte is sent; the first is streamed and the two are merged by time.  For a finished
+run, a third read takes the lines journald left without an invocation ID (:mod:`unlabelled`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .ids import InvocationId
 from .lifecycle import Status, StatusTracker
 from .merge import Merge, Stream
 from .settings import Limits, UnitPins
+from .unlabelled import read_unlabelled
 from .verify import verify_lifecycle_entry, verify_unit_entry
 
 Verifier = Callable[[RawEntry, InvocationId, UnitPins, tuple[str, ...]], Entry | None]
@@ -184,21 +186,57 @@ async def open_log(client: GatewaydClient, query: InvocationQuery) -> Invocation
         merge.push(Stream.SYSTEM, entry)
     merge.end(Stream.SYSTEM)
     status = initial_status(lifecycle, first[0] if first else None)
-    return InvocationLog(status, merge, _numbered(first, units, merge))
+    tail = _Tail(client, query, lifecycle) if status.finished and lifecycle else None
+    return InvocationLog(status, merge, _numbered(first, units, merge, tail))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """What reading a finished run's unlabelled lines needs, once its labelled ones are read."""
+
+    client: GatewaydClient
+    query: InvocationQuery
+    lifecycle: Sequence[Entry]
+
+    def read(self, last_unit_entry: Entry | None) -> AsyncGenerator[list[Entry], None]:
+        """From the last labelled line (else systemd's first line about the run) to systemd's
+        last line about it."""
+        q = self.query
+        start = last_unit_entry or self.lifecycle[0]
+        return read_unlabelled(
+            self.client,
+            (q.invocation_id, q.pins, q.public_fields, q.limits.max_entry_bytes),
+            self.lifecycle[0].unit,
+            start.cursor,
+            max(e.realtime_usec for e in self.lifecycle),
+        )
 
 
 async def _numbered(
-    first: list[Entry] | None, units: AsyncGenerator[list[Entry], None], merge: Merge
+    first: list[Entry] | None,
+    units: AsyncGenerator[list[Entry], None],
+    merge: Merge,
+    tail: _Tail | None,
 ) -> AsyncGenerator[list[NumberedEntry], None]:
+    last: Entry | None = None
     async with aclosing(units):
         batch = first
         while batch is not None:
             for entry in batch:
                 merge.push(Stream.UNIT, entry)
+            last = batch[-1]
             released = merge.release()
             if released:
                 yield released
             batch = await anext(units, None)
+    if tail is not None:
+        async with aclosing(tail.read(last)) as unlabelled:
+            async for batch in unlabelled:
+                for entry in batch:
+                    merge.push(Stream.UNIT, entry)
+                released = merge.release()
+                if released:
+                    yield released
     merge.end(Stream.UNIT)
     released = merge.release()
     if released:

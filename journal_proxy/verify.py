@@ -127,3 +127,19 @@ def verify_lifecycle_entry(
     if unit is None:
         return None
     return _build(raw, unit, True, public_fields)
+
+
+def verify_unlabelled_entry(
+    raw: RawEntry, invocation_id: InvocationId, pins: UnitPins, public_fields: tuple[str, ...]
+) -> Entry | None:
+    """A line of a pinned unit that journald labelled with no invocation ID at all (see
+    :mod:`journal_proxy.unlabelled`, which admits it only inside the run's own time window).
+    A line labelled with any invocation ID, this one's included, is not one of these."""
+    if raw.repeated and raw.repeated & {b"_SYSTEMD_INVOCATION_ID", b"_SYSTEMD_UNIT"}:
+        return None
+    if b"_SYSTEMD_INVOCATION_ID" in raw.fields:
+        return None
+    unit = _pinned(pins, raw.fields.get(b"_SYSTEMD_UNIT"))
+    if unit is None:
+        return None
+    return _build(raw, unit, False, public_fields)

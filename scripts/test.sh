@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="python3 python3-venv systemd systemd-journal-remote nginx chromium curl wrk iproute2 openssl"
+PKGS="python3 python3-venv systemd systemd-container systemd-journal-remote nginx chromium curl wrk iproute2 openssl"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -33,4 +33,4 @@ fi
 # The soak in its short mode: mixed traffic from many addresses; it fails if a valid request did.
 .venv/bin/python bench/soak.py --smoke
 # pytest exits 5 when it collected no tests: that must fail, so no "|| true" anywhere here.
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -rs -p no:cacheprovider "$@"

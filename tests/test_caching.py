@@ -42,7 +42,7 @@ async def test_a_log_that_finished_grace_ago_is_served_from_the_cache(
     proxy = await _finished_run(make_proxy, live)
     first = await (await proxy.get(f"/logs/{live.inv}.txt")).text()
     asked = len(live.relay.request_lines)
-    assert asked == 2  # systemd's lines and the unit's lines
+    assert asked == 3  # systemd's lines, the unit's lines, and its unlabelled lines after them
     for _ in range(20):  # the burst
         assert await (await proxy.get(f"/logs/{live.inv}.txt")).text() == first
     assert len(live.relay.request_lines) == asked
@@ -84,7 +84,7 @@ async def test_concurrent_requests_for_one_uncached_log_share_one_read(
     paths = [f"/logs/{live.inv}.txt", f"/logs/{live.inv}.json", f"/logs/{live.inv}"] * 4
     bodies = await asyncio.gather(*[_read(proxy, p) for p in paths])
     assert all(b"step 49" in body for body in bodies)
-    assert len(live.relay.request_lines) == 2, live.relay.request_lines
+    assert len(live.relay.request_lines) == 3, live.relay.request_lines
 
 
 async def _read(proxy: Any, path: str) -> bytes:
@@ -103,15 +103,15 @@ async def test_an_early_admission_is_read_once_more_and_keeps_its_etag(
     await first.read()
     second = await proxy.get(f"/logs/{live.inv}.txt")
     etag = second.headers["ETag"]
-    assert len(live.relay.request_lines) == 2
+    assert len(live.relay.request_lines) == 3  # one read: systemd's lines, the unit's, its unlabelled ones
     finished = live.clock.usec / 1e6
     await eventually(lambda: time.time() > finished + 1.05, what="the recheck time")
     await (await proxy.get(f"/logs/{live.inv}.txt")).read()
-    assert len(live.relay.request_lines) == 4  # read once more...
+    assert len(live.relay.request_lines) == 6  # read once more...
     after = await proxy.get(f"/logs/{live.inv}.txt")
     assert after.headers["ETag"] == etag  # ...nothing changed, so browsers still get 304
     await (await proxy.get(f"/logs/{live.inv}.txt")).read()
-    assert len(live.relay.request_lines) == 4  # and it is final now
+    assert len(live.relay.request_lines) == 6  # and it is final now
 
 
 async def test_fifty_viewers_joining_a_live_run_cost_at_most_three_gatewayd_connections(
@@ -186,5 +186,5 @@ async def test_a_reader_that_stalls_is_dropped_and_the_others_finish(
     # ...and one that reads joins the same read and gets all of it.
     body = await asyncio.wait_for(_read(proxy, f"/logs/{live.inv}.txt"), 20)
     assert b"step 2999" in body
-    assert len(live.relay.request_lines) == 2  # one read
+    assert len(live.relay.request_lines) == 3  # one read (three requests)
     stalled.close()
