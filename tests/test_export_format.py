@@ -74,10 +74,13 @@ def test_oversized_entry_is_a_protocol_error() -> None:
         ExportParser(max_entry_bytes=1000).feed(
             b"MESSAGE\n" + (10**9).to_bytes(8, "little") + b"y" * 1500 + b"\n\n"
         )
-    bounded = ExportParser(max_entry_bytes=1000)
-    bounded.feed(b"MESSAGE\n" + (10**9).to_bytes(8, "little"))  # waits for more, holds 16 bytes
+    # A declared length past the bound is refused as soon as it is read, not once it arrived.
     with pytest.raises(UpstreamProtocolError):
-        bounded.feed(b"y" * 1500)
+        ExportParser(max_entry_bytes=1000).feed(b"MESSAGE\n" + (10**9).to_bytes(8, "little"))
+    bounded = ExportParser(max_entry_bytes=1000)
+    bounded.feed(b"MESSAGE=" + b"y" * 500)  # waits for the rest of the line, holds 508 bytes
+    with pytest.raises(UpstreamProtocolError):
+        bounded.feed(b"y" * 600)
 
 
 def test_truncated_stream_is_reported_at_finish() -> None:
