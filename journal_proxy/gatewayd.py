@@ -56,6 +56,18 @@ def _target(upstream: Upstream) -> http1_pool.Target:
     )
 
 
+def _range(after_cursor: str | None, from_cursor: str | None) -> dict[str, str]:
+    """The Range header for a read from a cursor gatewayd gave us.  ``after_cursor`` skips the
+    cursor's own entry; ``from_cursor`` starts at it, or at the first match after it when it does
+    not match (a skip would then pass over a real match)."""
+    cursor, skip = (after_cursor, 1) if after_cursor is not None else (from_cursor, 0)
+    if cursor is None:
+        return {}
+    if not (cursor.isascii() and cursor.isprintable()):
+        raise UpstreamProtocolError("cursor from gatewayd is malformed")
+    return {"Range": f"entries={cursor}:{skip}:{_ALL_ENTRIES}"}
+
+
 class GatewaydClient:
     """One upstream gatewayd, with a keep-alive connection pool."""
 
@@ -101,14 +113,7 @@ class GatewaydClient:
         read to its end, so abandoning a big or endless stream costs gatewayd nothing further.
         """
         query = list(matches) + ([("follow", "")] if follow else [])
-        headers = {"Accept": EXPORT_MIME}
-        # after_cursor skips the cursor's own entry; from_cursor starts at it, or at the first
-        # match after it when it does not match (a skip would then pass over a real match).
-        cursor, skip = (after_cursor, 1) if after_cursor is not None else (from_cursor, 0)
-        if cursor is not None:
-            if not (cursor.isascii() and cursor.isprintable()):
-                raise UpstreamProtocolError("cursor from gatewayd is malformed")
-            headers["Range"] = f"entries={cursor}:{skip}:{_ALL_ENTRIES}"
+        headers = {"Accept": EXPORT_MIME, **_range(after_cursor, from_cursor)}
         self.requests += 1
         started = time.monotonic()
         try:

@@ -57,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--deployment", help="deployment ID (or --deployment-file, $DEPLOYMENT_ID)")
     p.add_argument("--deployment-file", help="file holding the deployment ID")
     p.add_argument(
+        "--queue", help="directory of waiting deployments, a file named by each ID: take the oldest"
+    )
+    p.add_argument(
         "--runs-dir",
         help="directory of each run's deployment ID by invocation ID: in_progress writes, auto reads",
     )
@@ -168,6 +171,8 @@ def read_deployment(args: argparse.Namespace, env: Mapping[str, str], invocation
         return _deployment_id(value, str(record))
     if args.deployment:
         return _deployment_id(args.deployment, "--deployment")
+    if args.queue:
+        return claim_deployment(Path(args.queue))
     if args.deployment_file:
         path = Path(args.deployment_file)
         value = _read_id_file(path, f"no deployment ID in {path} (started by hand?)")
@@ -175,6 +180,30 @@ def read_deployment(args: argparse.Namespace, env: Mapping[str, str], invocation
     if env.get("DEPLOYMENT_ID"):
         return _deployment_id(env["DEPLOYMENT_ID"], "$DEPLOYMENT_ID")
     raise NotifyError("no deployment ID: use --deployment, --deployment-file or $DEPLOYMENT_ID")
+
+
+def claim_deployment(queue: Path) -> str:
+    """Take the oldest deployment waiting in ``queue`` (a file named by its ID, as the webhook
+    receiver writes it): removed, so that the .path unit's ``DirectoryNotEmpty=`` starts one run
+    per push, in order, and a push during a run gets a run of its own.  A file not named by a
+    number is removed and said once: left there, it would start run after run."""
+    try:
+        waiting = sorted((p.stat().st_mtime_ns, p.name, p) for p in queue.iterdir())
+    except FileNotFoundError:
+        waiting = []
+    except OSError as exc:
+        raise NotifyError(f"cannot read the queue {queue}: {exc.strerror}") from exc
+    for _, name, path in waiting:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue  # claimed by another run meanwhile
+        except OSError as exc:
+            raise NotifyError(f"cannot claim {path}: {exc.strerror}") from exc
+        if _DEPLOYMENT_RE.fullmatch(name):
+            return name
+        print(f"journal-proxy notify-github: removed {path}: not named by a deployment ID")
+    raise NothingToReport(f"no deployment waiting in {queue} (started by hand or by a timer?)")
 
 
 def record_deployment(runs_dir: str, invocation_id: str, deployment: str) -> None:

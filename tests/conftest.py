@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +193,7 @@ async def relay(gatewayd: lj.Gatewayd) -> AsyncIterator[CountingRelay]:
 #: closed), no sandbox (root), no GPU.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
+    "--disable-crash-reporter",  # no crashpad handler left behind after the browser exits
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -319,3 +322,76 @@ async def wait_for_log(proxy: Any, inv: str, lines: int) -> None:
         return resp.status == 200 and len((await resp.text()).splitlines()) - 1 >= lines
 
     await eventually(enough, interval=0.02, what=f"a journal of {lines} lines")
+
+
+# -- every test stops what it starts -------------------------------------------------------------
+
+#: What a fixture must not leave running (``comm`` is at most 15 characters).
+_WATCHED = (
+    "systemd-journal",
+    "systemd-socket-",
+    "nginx",
+    "chrom",
+    "systemd-nspawn",
+    "journal-proxy",
+)
+
+
+def _stat(pid: str) -> tuple[str, int, int]:
+    """``comm``, parent PID and start time (clock ticks since boot) from ``/proc/PID/stat``."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    comm = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    return comm, int(fields[1]), int(fields[19])
+
+
+def _session_start() -> int:
+    return _stat(str(os.getpid()))[2]
+
+
+_STARTED = _session_start()
+
+
+def _ours(ppid: int, parents: dict[int, int]) -> bool:
+    """Started by this session: orphaned (its parent gone, so PID 1 took it) or still below it."""
+    if ppid == 1:
+        return True
+    for _ in range(64):
+        if ppid <= 1:
+            return False
+        if ppid == os.getpid():
+            return True
+        ppid = parents.get(ppid, 0)
+    return False
+
+
+def _left_running() -> dict[int, str]:
+    """Watched processes started since this session began, below it or orphaned."""
+    procs: dict[int, tuple[str, int, int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                procs[int(proc.name)] = _stat(proc.name)
+    parents = {pid: ppid for pid, (_, ppid, _) in procs.items()}
+    return {
+        pid: comm
+        for pid, (comm, ppid, started) in procs.items()
+        if comm.startswith(_WATCHED) and started >= _STARTED and _ours(ppid, parents)
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a gatewayd, nginx, Chromium, container or proxy it started outlived it
+    (after a moment for processes that are already exiting), and stop them."""
+    deadline = time.monotonic() + 3
+    left = _left_running()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = _left_running()
+    if not left:
+        return
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    print(f"\nprocesses started by the tests were still running (killed now): {left}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

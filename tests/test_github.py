@@ -8,6 +8,7 @@ GitHub cannot be reached from here; the stand-in answers as GitHub documents for
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -351,3 +352,25 @@ def test_a_killed_run_is_described_with_the_signal_name(github: FakeGitHub, tmp_
     }
     assert _run(github, ["--deployment", "42", "--state", "auto"], env, tmp_path).returncode == 0
     assert github.requests[0]["body"]["description"] == "failed: signal, status TERM"
+
+
+def test_each_run_takes_the_oldest_queued_deployment(github: FakeGitHub, tmp_path: Path) -> None:
+    queue, runs = tmp_path / "queue", tmp_path / "runs"
+    queue.mkdir()
+    (queue / "42").touch()
+    (queue / "43").touch()
+    os.utime(queue / "42", (1, 1))  # the older push
+    (queue / "not-an-id").touch()
+    os.utime(queue / "not-an-id", (0, 0))
+    args = ["--queue", str(queue), "--runs-dir", str(runs), "--state", "in_progress"]
+    result = _run(github, args, {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "removed" in result.stdout and "not named by a deployment ID" in result.stdout
+    assert sorted(p.name for p in queue.iterdir()) == ["43"]
+    assert (runs / INV).read_text() == "42\n"
+    assert github.requests[0]["path"].split("/")[5] == "42"
+    other = "f" * 32
+    result = _run(github, args, {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": other}, tmp_path)
+    assert list(queue.iterdir()) == [] and (runs / other).read_text() == "43\n"
+    result = _run(github, args, {"GITHUB_TOKEN": TOKEN, "INVOCATION_ID": INV}, tmp_path)
+    assert result.returncode == 0 and "no deployment waiting" in result.stdout

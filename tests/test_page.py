@@ -295,7 +295,7 @@ async def test_reconnect_resumes_without_duplicates(
 
 
 @pytest.fixture(scope="session")
-def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[lj.Gatewayd, str]:
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
     directory = tmp_path_factory.mktemp("big")
     inv = lj.new_invocation_id()
     clock = lj.Clock()
@@ -313,7 +313,8 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[lj.Gatewayd, str]
     parts.append(lj.succeeded(clock, UNIT, inv))
     lj.write_journal(directory, "big", b"".join(parts))
     gw = lj.Gatewayd(directory)
-    return gw, inv
+    yield gw, inv
+    gw.stop()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.realsystemd import Container, cannot_boot_reason
 ROOT = Path(__file__).resolve().parent.parent
 SRC = "/src/journal-proxy"  # the checkout, bound read-only inside
 GITHUB = "http://127.0.0.1:9999"
-DEPLOYMENTS = "8001,8002,8003,8004,8005,8006"
+DEPLOYMENTS = "8001,8002,8003,8004,8005,8006,8007,8008"
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 
 DEPLOY_SCRIPT = """#!/bin/sh
@@ -253,18 +253,16 @@ def _watchdog_stamp(host: Host) -> int:
 
 
 def _push(host: Host, deployment: str, mode: str) -> str:
-    """A push: the webhook receiver writes the deployment ID, the .path starts a run; its ID."""
+    """A push: the webhook receiver queues the deployment, the .path starts a run; its ID."""
     before = len(host.invocations())
-    host.c.sh(
-        f"echo {mode} > /run/deploy-mode; echo {deployment} > /run/deploy-website/deployment-id"
-    )
+    host.c.sh(f"echo {mode} > /run/deploy-mode; touch /run/deploy-website/queue/{deployment}")
     wait_for("the run to start", lambda: len(host.invocations()) > before)
     return host.invocations()[before]
 
 
 def _posts_for(host: Host, invocation_id: str, count: int) -> list[dict[str, object]]:
     def ready() -> list[dict[str, object]]:
-        posts = [p for p in host.posts() if str(p["body"]).find(invocation_id) >= 0]  # type: ignore[union-attr]
+        posts = [p for p in host.posts() if invocation_id in str(p["body"])]
         return posts if len(posts) >= count else []
 
     return wait_for(f"{count} posts for {invocation_id[:8]}", ready)  # type: ignore[return-value]
@@ -312,13 +310,17 @@ def test_a_failed_run_reports_failure_with_the_step_and_status(host: Host) -> No
 
 
 def test_a_push_during_a_run_does_not_take_its_result(host: Host) -> None:
-    """Deployment 8004 arrives while 8003's run goes on: 8003 gets its own run's result."""
+    """Deployment 8004 arrives while 8003's run goes on: 8003 gets its own run's result, and
+    8004 a run of its own once 8003's ends."""
     run = _push(host, "8003", "hold")
     wait_for("the in_progress post", lambda: _posts_for(host, run, 1))
-    host.c.sh("echo ok > /run/deploy-mode; echo 8004 > /run/deploy-website/deployment-id")
+    host.c.sh("echo ok > /run/deploy-mode; touch /run/deploy-website/queue/8004")
     host.c.sh("touch /run/deploy-release")
     posts = _posts_for(host, run, 2)
     assert [_summary(p)[:2] for p in posts] == [("8003", "in_progress"), ("8003", "success")]
+    # And the push that came during the run is deployed by a run of its own after it.
+    wait_for("a run of its own for 8004", lambda: [_summary(p)[:2] for p in host.posts()
+             if _summary(p)[0] == "8004"] == [("8004", "in_progress"), ("8004", "success")])  # fmt: skip
     _idle_deploy(host)
 
 
@@ -336,7 +338,7 @@ def test_a_stopped_run_reports_the_signal_by_name_as_the_page_does(host: Host) -
 def test_a_run_started_by_hand_without_a_deployment_leaves_nothing_failed(host: Host) -> None:
     host.c.run("systemctl", "stop", "deploy-website.path")
     try:
-        host.c.sh("rm -f /run/deploy-website/deployment-id; echo ok > /run/deploy-mode")
+        host.c.sh("echo ok > /run/deploy-mode")  # and nothing queued
         before = len(host.posts())
         host.c.run("systemctl", "start", "deploy-website.service")
         handler = "github-deployment-status@deploy-website-success.service"
@@ -387,7 +389,7 @@ def _read_until(proc: subprocess.Popen[str], marker: str, seconds: float) -> str
 
 
 def _finished_run(host: Host) -> str:
-    run = _push(host, "8001", "ok")
+    run = _push(host, "8007", "ok")
     _posts_for(host, run, 2)
     _idle_deploy(host)
     return run

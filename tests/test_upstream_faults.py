@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -62,14 +62,16 @@ class FaultyLink:
 
 
 @pytest.fixture(scope="module")
-def long_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[lj.Gatewayd, str]:
+def long_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
     directory = tmp_path_factory.mktemp("long")
     inv = lj.new_invocation_id()
     clock = lj.Clock()
     parts = [lj.unit_line(clock, UNIT, inv, f"line {i}") for i in range(2000)]
     parts.append(lj.unit_line(clock, UNIT, inv, "x" * 300_000))
     lj.write_journal(directory, "long", b"".join(parts))
-    return lj.Gatewayd(directory), inv
+    gw = lj.Gatewayd(directory)
+    yield gw, inv
+    gw.stop()
 
 
 @pytest.fixture

@@ -103,7 +103,9 @@ async def test_an_early_admission_is_read_once_more_and_keeps_its_etag(
     await first.read()
     second = await proxy.get(f"/logs/{live.inv}.txt")
     etag = second.headers["ETag"]
-    assert len(live.relay.request_lines) == 3  # one read: systemd's lines, the unit's, its unlabelled ones
+    assert (
+        len(live.relay.request_lines) == 3
+    )  # one read: systemd's lines, the unit's, its unlabelled ones
     finished = live.clock.usec / 1e6
     await eventually(lambda: time.time() > finished + 1.05, what="the recheck time")
     await (await proxy.get(f"/logs/{live.inv}.txt")).read()
