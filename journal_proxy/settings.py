@@ -83,6 +83,10 @@ class Timeouts:
     follow_max: float = 3600.0
     finish_grace: float = 3.0
     shutdown: float = 5.0
+    #: A client's whole request head, from its first byte (from the connect, for a new
+    #: connection): slower ones are closed.  nginx allows 60 s; a client that means it sends a
+    #: head in one packet, and a proxy standing alone must not be held by slow ones.
+    request_head: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
