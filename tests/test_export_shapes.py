@@ -225,7 +225,7 @@ UNRELATED_BOUND = 1.0
 
 async def _read_log(client: Any, target: str, sse: bool = False) -> str:
     if not sse:
-        resp = await client.get(target)
+        resp = await client.get(target, headers={"Accept": "text/html"})
         assert resp.status == 200
         return str(await resp.text())
     resp = await client.get(target, headers={"Accept": "text/event-stream"})
