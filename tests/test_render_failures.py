@@ -144,6 +144,40 @@ async def test_times_no_journal_holds_are_rendered_as_unknown(
     assert not failure_logged(caplog)
 
 
+@pytest.fixture(scope="module")
+def edge_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+    """A real journal (systemd-journal-remote) holding a line at the latest time a journal
+    takes, 2^55 - 1 us, served by a real gatewayd."""
+    directory = tmp_path_factory.mktemp("edge")
+    clock, inv = lj.Clock(), lj.new_invocation_id()
+    parts = [lj.starting(clock, UNIT, inv), lj.unit_line(clock, UNIT, inv, "line 1")]
+    parts.append(lj.unit_line(clock, UNIT, inv, "line 2", realtime=REALTIME_LIMIT - 1))
+    parts += [lj.unit_line(clock, UNIT, inv, "line 3"), lj.succeeded(clock, UNIT, inv)]
+    lj.write_journal(directory, "edge", b"".join(parts))
+    gw = lj.Gatewayd(directory)
+    try:
+        yield gw, inv
+    finally:
+        gw.stop()
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+async def test_the_latest_time_a_real_journal_holds_renders_in_every_format(
+    make_proxy: Any,
+    edge_journal: tuple[lj.Gatewayd, str],
+    caplog: pytest.LogCaptureFixture,
+    suffix: str,
+) -> None:
+    gw, inv = edge_journal
+    proxy = await make_proxy(upstream=f"http://127.0.0.1:{gw.port}", **FAST)
+    status, body = await read(proxy, inv, suffix)
+    assert status == 200
+    assert all(f"line {n}" in body for n in (1, 2, 3)), body
+    assert "3111-09-16T23:10:18.963967" in body
+    assert normal_end(suffix, body), body
+    assert not failure_logged(caplog)
+
+
 #: The end line each format gives when it failed half-way, its renderer's own or the last resort.
 INTERNAL_END = {
     ".txt": f"# end of stream: {EndReason.INTERNAL.words}",
