@@ -27,6 +27,9 @@ class EndReason(StrEnum):
     TRUNCATED = "truncated"
     NO_VIEWERS = "no-viewers"
     REVOKED = "revoked"
+    #: The proxy failed while writing the body (a bug, or a value no renderer can show): the
+    #: headers were out, so the body ends with this rather than being cut (issue 26).
+    INTERNAL = "internal-error"
 
     @property
     def words(self) -> str:
@@ -44,6 +47,7 @@ _END_WORDS = {
     EndReason.TRUNCATED: "the journal server sent a malformed entry",
     EndReason.NO_VIEWERS: "nobody was watching",
     EndReason.REVOKED: "this link was revoked",
+    EndReason.INTERNAL: "the proxy failed to show the rest (an error on the server, logged there)",
 }
 
 

@@ -15,10 +15,26 @@ from .settings import UnitPins
 
 _PRIORITIES = {str(n).encode(): n for n in range(8)}
 _NEW_ENTRY = tuple.__new__
+#: The times a journal can hold, as systemd bounds them (``VALID_REALTIME`` in journal-file.h:
+#: above 0 and below 2^55 us, the year 3112; systemd-journal-remote refuses anything else as "out
+#: of range").  Python's dates end at the year 9999, so a larger value would raise while a
+#: response is written (issue 26: 10^20 and 2^64-1 cut bodies after 200 OK).
+REALTIME_LIMIT = 1 << 55
+_REALTIME_DIGITS = len(str(REALTIME_LIMIT))
 
 
 def _text(value: bytes | None) -> str:
     return "" if value is None else value.decode("utf-8", "replace")
+
+
+def realtime_of(value: bytes | None) -> int:
+    """``__REALTIME_TIMESTAMP`` as a time every renderer can format: a value that is not plain
+    decimal digits a journal can hold (``REALTIME_LIMIT``) is ignored, as systemd ignores it, and
+    reads as 0 like a missing one (``int()`` alone would take "-5", " 7" and "1_000" too)."""
+    if value is None or len(value) > _REALTIME_DIGITS or not value.isdigit():
+        return 0
+    usec = int(value)
+    return usec if usec < REALTIME_LIMIT else 0
 
 
 #: Stream IDs and identifiers seen lately, as one shared string each: a log has a handful of
@@ -70,10 +86,7 @@ def _build(
     raw: RawEntry, unit: str, lifecycle_source: bool, public_fields: tuple[str, ...]
 ) -> Entry:
     f = raw.fields
-    try:
-        realtime = int(f.get(b"__REALTIME_TIMESTAMP", b"0"))
-    except ValueError:
-        realtime = 0
+    realtime = realtime_of(f.get(b"__REALTIME_TIMESTAMP"))
     identifier = f.get(b"SYSLOG_IDENTIFIER")
     message = f.get(b"MESSAGE")
     cursor = f.get(b"__CURSOR")

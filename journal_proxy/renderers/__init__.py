@@ -6,8 +6,10 @@ the public attributes of an entry, so nothing internal (cursors, trusted fields)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Protocol
 
 from ..ansi import sanitize
@@ -104,6 +106,24 @@ def summary_dict(summary: Summary) -> dict[str, object]:
 
 #: Why a follow stream ended, in words (kept for renderers that look reasons up by value).
 END_REASONS = {reason.value: reason.words for reason in EndReason}
+
+
+def _compact(obj: object) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def last_resort_end(content_type: str, reason: EndReason) -> bytes:
+    """The end of a body whose renderer failed even at its own ``end``: a last line in the
+    format's own syntax, as its end lines look, that needs nothing of the log or its status (both
+    may be what failed).  Chosen by content type, so every format has one without a method more."""
+    kind = content_type.partition(";")[0].strip()
+    if kind == "text/event-stream":
+        return f"event: end\ndata: {_compact({'reason': reason.value})}\n\n".encode()
+    if kind == "application/x-ndjson":
+        return (_compact({"end": reason.value}) + "\n").encode()
+    if kind == "text/html":
+        return f'<p class="note">Log incomplete: {escape(reason.words)}.</p>\n'.encode()
+    return f"# end of stream: {reason.words}\n".encode()
 
 
 #: The start of every HTML document the proxy sends (log pages and error pages): the referrer

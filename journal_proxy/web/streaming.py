@@ -11,18 +11,24 @@ accepts it, else decompressed (at once when small, on the way out when big).
 from __future__ import annotations
 
 import hashlib
+import logging
 import zlib
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 
 from aiohttp import web
 
 from ..cache import CachedBody, FinishedLogCache
+from ..entry import Entry, NumberedEntry
 from ..ids import InvocationId
 from ..invocation_log import InvocationQuery
-from ..renderers import Renderer
+from ..lifecycle import Status
+from ..renderers import Renderer, last_resort_end
 from ..streams import OpenedLog, open_now
-from ..types import Ended, Marker, Seen, StatusChanged
+from ..types import Ended, EndReason, Marker, Seen, StatusChanged
 from .state import CACHE, CLIENTS, MASKER, READS, SETTINGS, TALLY
+
+log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 64 * 1024
 #: The first screen of a page (or of ``less``) is sent early, before a full batch.
@@ -109,6 +115,11 @@ class _Writer:
         self._parts: list[bytes] = []
         self.pending = 0
         self.gone = False
+        #: Whether the end of the body was asked for (nothing can be written after it).
+        self.closed = False
+        #: The status as the body last told it, and the line a renderer failed at (0: none).
+        self.status = Status()
+        self.failed_line = 0
 
     def add(self, data: bytes) -> None:
         if data:
@@ -136,8 +147,9 @@ class _Writer:
     async def close(self, last: bytes | None = None) -> None:
         """The pending bytes (or ``last``, already taken) and the end of the body in one write:
         a small log goes out in one send, headers included."""
-        if self.gone:
+        if self.gone or self.closed:
             return
+        self.closed = True
         try:
             await self._resp.write_eof(self.take() if last is None else last)
         except ConnectionResetError:
@@ -158,48 +170,106 @@ async def respond(
     opened: OpenedLog,
     recorder: _Recorder | None = None,
 ) -> web.StreamResponse:
-    """Send ``opened`` as ``renderer``'s format: headers, the start, every item, the end."""
+    """Send ``opened`` as ``renderer``'s format: headers, the start, every item, the end.
+
+    Once the headers are out nothing may cut the body (a client would get a cut transfer and no
+    word why, issue 26): an exception while it is written ends it with the format's end for
+    :attr:`EndReason.INTERNAL`, and is logged once with its traceback.
+    """
     async with aclosing(opened):
-        items = opened.items
         resp = web.StreamResponse()
         _headers(resp, renderer, finished=opened.finished)
         await resp.prepare(request)
         if request.method == "HEAD":
             return resp
         out = _Writer(resp, request, recorder)
-        out.add(renderer.start(opened.status, opened.source))
-        render = renderer.entry
-        async for item in items:
-            if isinstance(item, list):  # a batch of lines, as one upstream read gave them
-                out.add(b"".join([render(line, entry) for line, entry in item]))
-                if out.pending < FLUSH_BYTES and not item[0][0] <= FIRST_FLUSH_LINES <= item[-1][0]:
-                    continue
-            elif isinstance(item, tuple):
-                line, entry = item
-                out.add(render(line, entry))
-                if out.pending < FLUSH_BYTES and line != FIRST_FLUSH_LINES:
-                    continue
-            elif isinstance(item, StatusChanged):
-                out.add(renderer.status(item.status))
-                continue
-            elif isinstance(item, Seen):
-                for line, entry in item.entries:
-                    renderer.seen(line, entry)
-                continue
-            elif isinstance(item, Ended):
-                out.add(renderer.end(item.status, item.reason))
-                last = out.take()
-                if recorder is not None and not out.gone:
-                    recorder.keep(item)  # before the last chunk: the next reader finds it kept
-                await out.close(last)
-                return resp
-            elif item is Marker.KEEPALIVE:
-                out.add(renderer.keepalive())
-            await out.flush()
-            if out.gone:
-                break
-        await out.close()
+        out.status = opened.status
+        try:
+            await _write_items(out, renderer, opened, recorder)
+        except Exception as exc:
+            await _end_after_failure(out, renderer, exc)
         return resp
+
+
+async def _write_items(
+    out: _Writer, renderer: Renderer, opened: OpenedLog, recorder: _Recorder | None
+) -> None:
+    """The body: the start, every item, the end (see :func:`respond`)."""
+    out.add(renderer.start(opened.status, opened.source))
+    render = renderer.entry
+    async for item in opened.items:
+        if isinstance(item, list):  # a batch of lines, as one upstream read gave them
+            _render_lines(render, item, out)
+            if out.pending < FLUSH_BYTES and not item[0][0] <= FIRST_FLUSH_LINES <= item[-1][0]:
+                continue
+        elif isinstance(item, tuple):
+            _render_lines(render, (item,), out)
+            if out.pending < FLUSH_BYTES and item[0] != FIRST_FLUSH_LINES:
+                continue
+        elif isinstance(item, StatusChanged):
+            out.status = item.status
+            out.add(renderer.status(item.status))
+            continue
+        elif isinstance(item, Seen):
+            for line, entry in item.entries:
+                renderer.seen(line, entry)
+            continue
+        elif isinstance(item, Ended):
+            out.status = item.status
+            out.add(renderer.end(item.status, item.reason))
+            last = out.take()
+            if recorder is not None and not out.gone:
+                recorder.keep(item)  # before the last chunk: the next reader finds it kept
+            await out.close(last)
+            return
+        elif item is Marker.KEEPALIVE:
+            out.add(renderer.keepalive())
+        await out.flush()
+        if out.gone:
+            break
+    await out.close()
+
+
+def _render_lines(
+    render: Callable[[int, Entry], bytes], lines: Iterable[NumberedEntry], out: _Writer
+) -> None:
+    """Each line rendered into ``out``.  A loop rather than one join of a list: when a line
+    fails, the lines before it are still written, and ``out`` knows which line it was."""
+    parts: list[bytes] = []
+    append = parts.append
+    line = 0
+    try:
+        for line, entry in lines:
+            append(render(line, entry))
+    except Exception:
+        out.failed_line = line
+        raise
+    finally:
+        out.add(b"".join(parts))
+
+
+async def _end_after_failure(out: _Writer, renderer: Renderer, exc: Exception) -> None:
+    """End a body that failed half-way with a clear last line, and log the failure once."""
+    if out.gone or out.closed:
+        log.error("writing %s failed after its end: %r", type(renderer).__name__, exc)
+        return  # nothing more can be written; the reader has what was sent
+    reason = EndReason.INTERNAL
+    try:
+        last = renderer.end(out.status, reason)
+        also = ""
+    except Exception as end_exc:
+        last, also = last_resort_end(renderer.content_type, reason), f" (its end too: {end_exc!r})"
+    at = f"line {out.failed_line}" if out.failed_line else "the log"
+    log.error(
+        "writing %s failed at %s, after the response began; the body ends with %s%s",
+        type(renderer).__name__,
+        at,
+        reason.value,
+        also,
+        exc_info=exc,
+    )
+    out.add(last)
+    await out.close()
 
 
 async def _send_cached(
