@@ -1,4 +1,5 @@
-"""The ``journal-proxy`` command: ``serve``, ``demo``, ``url``, ``revoke`` and ``notify-github``."""
+"""The ``journal-proxy`` command: ``serve``, ``demo``, ``url``, ``revoke``, ``notify-github`` and
+``keep``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -72,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_signing_arguments(url)
     _revoke_parser(sub)
     from .github import add_parser as add_github_parser
+    from .keep_command import add_parser as add_keep_parser
 
     add_github_parser(sub)
+    add_keep_parser(sub)
     return parser
 
 
@@ -145,9 +149,24 @@ def _revoke(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"journal-proxy: cannot write {target}: {exc.strerror}", file=sys.stderr)
         return 1
+    if not args.undo:
+        _drop_kept(args.config, invocation_id)
     done = "restored" if args.undo else "revoked"
     print(f"{done} {invocation_id} in {target}; a running journal-proxy applies it within a second")
     return 0
+
+
+def _drop_kept(config: str, invocation_id: str) -> None:
+    """Remove a revoked run's kept copy now (a running proxy does too, within a second; one that
+    is not running does at its next start)."""
+    from .keep_command import DEFAULT_DIRECTORY
+
+    raw = load_config_file(config)
+    directory = raw.get("keep_dir", DEFAULT_DIRECTORY)
+    kept = Path(str(directory)) / invocation_id
+    if kept.is_dir():
+        shutil.rmtree(kept, ignore_errors=True)
+        print(f"removed the kept copy {kept}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .github import run as run_github
 
             return run_github(args)
+        if args.command == "keep":
+            from .keep_command import run as run_keep
+
+            return run_keep(args)
     except ConfigError as exc:
         print(f"journal-proxy: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from .patterns import compile_pattern, load_literals
 from .settings import (
     DEFAULT_LISTEN,
     DEFAULT_UPSTREAM,
+    KeepSettings,
     Limits,
     LinkSettings,
     Listen,
@@ -144,7 +145,7 @@ SETTING_NAMES = frozenset(
     {"unit", "public_fields", "mask", "metrics", "exit_idle_after", "trusted_proxies"}
     | {"upstream", "upstream_tls", "listen", "listen_mode", "timeouts", "limits"}
     | {"revocation_file", "require_signed_links", "link_keys_file"}  # the link's life
-    | {"problems"}
+    | {"problems", "keep_dir", "keep_days", "keep_bytes"}
 )
 
 
@@ -267,7 +268,20 @@ def settings_from_mapping(
         trusted_proxies=_parse_proxies(raw),
         revocation_file=parse_revocation_file(raw),
         links=parse_links(raw, os.environ if env is None else env),
+        keep=parse_keep(raw, os.environ if env is None else env),
     )
+
+
+def parse_keep(raw: Mapping[str, object], env: Mapping[str, str]) -> KeepSettings:
+    """``keep_dir`` (default: ``$STATE_DIRECTORY``, which systemd sets from ``StateDirectory=``;
+    neither: runs are not kept), ``keep_days`` and ``keep_bytes``."""
+    directory = raw.get("keep_dir", env.get("STATE_DIRECTORY", "").split(":")[0] or None)
+    if directory is not None and (not isinstance(directory, str) or not directory.startswith("/")):
+        raise ConfigError("keep_dir: expected an absolute path")
+    defaults = KeepSettings()
+    days = _positive("keep_days", raw.get("keep_days", defaults.days))
+    max_bytes = _positive("keep_bytes", raw.get("keep_bytes", defaults.max_bytes), integer=True)
+    return KeepSettings(directory, float(days), int(max_bytes))
 
 
 def _parse_proxies(

@@ -131,6 +131,15 @@ class ProblemSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepSettings:
+    """Finished runs kept on disk (``keep.py``): where (None: not kept), for how long, how much."""
+
+    directory: str | None = None
+    days: float = 90.0  # GitHub Actions keeps job logs 90 days by default
+    max_bytes: int = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     units: UnitPins
     upstreams: tuple[Upstream, ...] = field(default_factory=lambda: (Upstream(DEFAULT_UPSTREAM),))
@@ -151,3 +160,4 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     revocation_file: str | None = None
     links: LinkSettings = field(default_factory=LinkSettings)
+    keep: KeepSettings = field(default_factory=KeepSettings)

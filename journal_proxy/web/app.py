@@ -16,7 +16,9 @@ from ..assets import Assets
 from ..cache import FinishedLogCache
 from ..gatewayd import GatewaydClient
 from ..hub_registry import HubRegistry
+from ..ids import parse_invocation_id
 from ..invocation_log import Counters, InvocationQuery
+from ..keep import Keeper
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
 from ..metrics import Kind, Metrics, Tally
@@ -34,6 +36,7 @@ from .state import (
     CLOCK,
     COUNTERS,
     HUBS,
+    KEEPER,
     MASKER,
     MATCHERS,
     METRICS,
@@ -81,6 +84,9 @@ def apply_revocations(app: web.Application) -> int:
         if HUBS in app:
             app[HUBS].stop_invocation(invocation_id, EndReason.REVOKED)
         app[CACHE].drop(invocation_id)
+        keeper = app[KEEPER]
+        if keeper is not None:
+            keeper.drop(invocation_id)
     return len(added)
 
 
@@ -189,6 +195,56 @@ def _register_metrics(
         metrics.add(name, kind, help_, functools.partial(read, app))
 
 
+def _keeper(settings: Settings, revocations: RevocationList) -> Keeper | None:
+    """The kept runs, indexed once; any run revoked while the proxy was not running goes now."""
+    if settings.keep.directory is None:
+        return None
+
+    def revoked(name: str) -> bool:
+        invocation_id = parse_invocation_id(name)
+        return invocation_id is not None and revocations.reason(invocation_id) is not None
+
+    keeper = Keeper(settings.keep, revoked)
+    keeper.scan()
+    for name in keeper.invocation_ids():
+        if revoked(name):
+            keeper.drop(name)
+    return keeper
+
+
+def _kept(read: Callable[[Keeper], int]) -> Reader:
+    def metric(app: web.Application) -> int:
+        keeper = app[KEEPER]
+        return 0 if keeper is None else read(keeper)
+
+    return metric
+
+
+_KEEP_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+    ("kept_runs", "gauge", "Finished runs kept on disk.", _kept(len)),
+    ("kept_bytes", "gauge", "Bytes of kept runs on disk.", _kept(lambda k: k.held)),
+    (
+        "kept_reads_total",
+        "counter",
+        "Reads answered from kept runs.",
+        _kept(lambda k: k.stats.reads),
+    ),
+    (
+        "kept_writes_total",
+        "counter",
+        "Files written for kept runs.",
+        _kept(lambda k: k.stats.writes),
+    ),
+    (
+        "kept_failures_total",
+        "counter",
+        "Reads or writes of kept runs that failed (disk full, unwritable).",
+        _kept(lambda k: k.stats.failures),
+    ),
+    ("kept_removed_total", "counter", "Kept runs removed.", _kept(lambda k: k.stats.removed)),
+)
+
+
 def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.Application:
     """Build the application; raises ``ConfigError`` if a masking pattern or the revocation
     list is unusable.  ``clock`` (unix seconds) decides when signed links expire."""
@@ -221,7 +277,10 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
     )
     app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
     app[READS] = SharedReads()
+    app[KEEPER] = _keeper(settings, app[REVOCATIONS])
     _register_metrics(app, _METRICS)
+    if app[KEEPER] is not None:
+        _register_metrics(app, _KEEP_METRICS)
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(_watch_revocations)
     app.on_shutdown.append(_end_follows)

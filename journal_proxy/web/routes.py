@@ -30,6 +30,7 @@ from .state import (
     CLOCK,
     COUNTERS,
     HUBS,
+    KEEPER,
     MASKER,
     METRICS,
     REVOCATIONS,
@@ -83,8 +84,10 @@ async def logs(request: web.Request) -> web.StreamResponse:
     query = InvocationQuery(
         target.invocation_id, settings.units, settings.public_fields, settings.limits, app[COUNTERS]
     )
+    keeper = app[KEEPER]
+    kept = keeper is not None and keeper.has(target.invocation_id)
     with app[STREAMS].stream(client):
-        if wants_follow(request, kind):
+        if wants_follow(request, kind) and not kept:  # a kept run has finished: all of it now
             opened = await open_follow(
                 app[HUBS],
                 query,

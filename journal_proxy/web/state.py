@@ -12,6 +12,7 @@ from ..cache import FinishedLogCache
 from ..gatewayd import GatewaydClient
 from ..hub_registry import HubRegistry
 from ..invocation_log import Counters
+from ..keep import Keeper
 from ..limits import RefusalThrottle, StreamLimiter
 from ..mask import Masker
 from ..metrics import Metrics, Tally
@@ -33,5 +34,7 @@ THROTTLE = web.AppKey("throttle", RefusalThrottle)
 CACHE = web.AppKey("cache", FinishedLogCache)
 READS = web.AppKey("reads", SharedReads)
 REVOCATIONS = web.AppKey("revocations", RevocationList)
+#: Finished runs kept on disk; None when ``keep_dir`` (or ``$STATE_DIRECTORY``) is not set.
+KEEPER: web.AppKey[Keeper | None] = web.AppKey("keeper")
 #: Wall-clock time in unix seconds (``time.time``); tests pass their own to move it.
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")

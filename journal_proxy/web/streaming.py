@@ -20,13 +20,15 @@ from aiohttp import web
 
 from ..cache import CachedBody, FinishedLogCache
 from ..entry import Entry, NumberedEntry
+from ..errors import InvocationNotFound, UpstreamError
 from ..ids import InvocationId
 from ..invocation_log import InvocationQuery
+from ..keep import Keeper
 from ..lifecycle import Status
 from ..renderers import Renderer, last_resort_end
 from ..streams import OpenedLog, open_now
 from ..types import Ended, EndReason, Marker, Seen, StatusChanged
-from .state import CACHE, CLIENTS, MASKER, READS, SETTINGS, TALLY
+from .state import CACHE, CLIENTS, KEEPER, MASKER, READS, SETTINGS, TALLY
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,18 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 class _Recorder:
-    """gzip and hash the bytes as they are written, up to the cache's bound for one body."""
+    """gzip and hash the bytes as they are written, up to the cache's bound for one body; the
+    body is kept in the cache, and on disk beside the run when the run is kept."""
 
-    def __init__(self, cache: FinishedLogCache, invocation_id: InvocationId, variant: str) -> None:
+    def __init__(
+        self,
+        cache: FinishedLogCache,
+        invocation_id: InvocationId,
+        variant: str,
+        keeper: Keeper | None = None,
+    ) -> None:
         self._cache = cache
+        self._keeper = keeper
         self._key = (invocation_id, variant)
         self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         self._hash = hashlib.sha256()
@@ -100,7 +110,10 @@ class _Recorder:
             return
         self._parts.append(self._zip.flush())
         etag = f'"{self._hash.hexdigest()[:24]}"'
-        self._cache.put(*self._key, ended.status, etag, b"".join(self._parts))
+        packed = b"".join(self._parts)
+        self._cache.put(*self._key, ended.status, etag, packed)
+        if self._keeper is not None:
+            self._keeper.save_body(*self._key, etag, ended.status, packed)
 
 
 class _Writer:
@@ -339,22 +352,66 @@ async def _send_whole(
 async def respond_current(
     request: web.Request, renderer: Renderer, query: InvocationQuery
 ) -> web.StreamResponse:
-    """The log as it is now: from the cache when it is there, else read from gatewayd (one read
-    shared by concurrent requests), kept in the cache when it is finished."""
+    """The log as it is now: from the cache when it is there, then from the run kept on disk,
+    else read from gatewayd (one read shared by concurrent requests), kept in the cache (and on
+    disk) when it is finished."""
     app = request.app
-    cache = app[CACHE]
-    variant = variant_of(renderer)
-    cached = cache.get(query.invocation_id, variant)
+    cache, keeper = app[CACHE], app[KEEPER]
+    invocation_id, variant = query.invocation_id, variant_of(renderer)
+    cached = cache.get(invocation_id, variant)
     if cached is not None:
         return await _send_cached(request, renderer, cached)
+    if (
+        keeper is not None
+        and keeper.has(invocation_id)
+        and not keeper.due_for_recheck(invocation_id)
+    ):
+        kept = await respond_kept(request, renderer, keeper, invocation_id, variant)
+        if kept is not None:
+            return kept
     settings = app[SETTINGS]
     clients, masker = app[CLIENTS], app[MASKER]
 
     async def opener() -> OpenedLog:
-        return await open_now(clients, query, masker, settings.timeouts)
+        opened = await open_now(clients, query, masker, settings.timeouts)
+        if keeper is not None and cache.admits(opened.status, settings.timeouts.finish_grace):
+            return keeper.keeping(invocation_id, opened)
+        return opened
 
-    opened = await app[READS].open(query.invocation_id, opener)
+    try:
+        opened = await app[READS].open(invocation_id, opener)
+    except (InvocationNotFound, UpstreamError):
+        kept = None
+        if keeper is not None and keeper.has(invocation_id):  # due for a recheck, and gone
+            kept = await respond_kept(request, renderer, keeper, invocation_id, variant)
+        if kept is None:
+            raise
+        return kept
     recorder = None
     if cache.admits(opened.status, settings.timeouts.finish_grace):
-        recorder = _Recorder(cache, query.invocation_id, variant)
+        recorder = _Recorder(cache, invocation_id, variant, keeper)
     return await respond(request, renderer, opened, recorder)
+
+
+async def respond_kept(
+    request: web.Request,
+    renderer: Renderer,
+    keeper: Keeper,
+    invocation_id: InvocationId,
+    variant: str,
+) -> web.StreamResponse | None:
+    """A kept run, without asking gatewayd: its format's kept bytes, else rendered from its
+    kept lines (and those bytes kept too); None if it is gone from disk after all."""
+    cache = request.app[CACHE]
+    body = keeper.body(invocation_id, variant)
+    opened = keeper.open(invocation_id) if body is None else None
+    if body is not None:
+        etag, status, packed = body
+        cache.put(invocation_id, variant, status, etag, packed)
+        cached = CachedBody(status, etag, packed, None)
+        return await _send_cached(request, renderer, cached)
+    if opened is None:
+        return None
+    return await respond(
+        request, renderer, opened, _Recorder(cache, invocation_id, variant, keeper)
+    )
