@@ -7,10 +7,12 @@ the link with the same bytes in every format.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,32 @@ async def test_a_full_disk_leaves_the_proxy_serving_and_keeps_what_was_kept(
         line for line in metrics.splitlines() if line.startswith("journal_proxy_kept_failures")
     ]
     assert failures and float(failures[0].split()[-1]) > 0
+
+
+async def _cli(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "journal_proxy.cli", "keep", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def test_journal_proxy_keep_reads_the_run_once_through_the_proxy_then_lists_and_prunes(
+    make_proxy: Any, corpus: Corpus, tmp_path: Path
+) -> None:
+    keep = tmp_path / "kept"
+    proxy = await make_proxy(keep_dir=str(keep))
+    where = f"http://127.0.0.1:{proxy.server.port}"
+    code, out = await _cli(corpus.failed, "--proxy", where, "--after", "0")
+    assert code == 0 and "200 200 200" in out, out
+    files = {p.name for p in (keep / corpus.failed).iterdir()}
+    assert "entries.gz" in files and len(files) == 4  # the lines, and text, JSON and the page
+    config = tmp_path / "config.toml"
+    config.write_text(f'unit = ["{UNIT}"]\nkeep_dir = "{keep}"\nkeep_bytes = 1000\n')
+    code, out = await _cli("--list", "--config", str(config))
+    assert code == 0 and out.startswith(f"{corpus.failed} kept ")
+    code, out = await _cli("--prune", "--config", str(config))
+    assert code == 0 and "removed 1" in out and not (keep / corpus.failed).exists()
+    code, out = await _cli("not-an-id", "--proxy", where, "--after", "0")
+    assert code == 2 and "32 lowercase hex" in out
