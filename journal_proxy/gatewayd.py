@@ -69,12 +69,20 @@ def _range(after_cursor: str | None, from_cursor: str | None) -> dict[str, str]:
 
 
 class GatewaydClient:
-    """One upstream gatewayd, with a keep-alive connection pool."""
+    """One upstream gatewayd, with a keep-alive connection pool.
 
-    def __init__(self, upstream: Upstream, timeouts: Timeouts) -> None:
+    ``transport`` replaces the pool of sockets (tests: a pool over an in-memory upstream).
+    """
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        timeouts: Timeouts,
+        transport: http1_pool.Transport | None = None,
+    ) -> None:
         self.upstream = upstream
         self._timeouts = timeouts
-        self._pool = http1_pool.Pool(_target(upstream))
+        self._pool = transport or http1_pool.Pool(_target(upstream))
         # Counters for /metrics: requests made, requests failed, seconds spent waiting for headers.
         self.requests = 0
         self.errors = 0

@@ -1,12 +1,12 @@
 """One HTTP/1.1 exchange with gatewayd on one connection: a GET, its response head, its body.
 
-Why our own and not aiohttp's client: gatewayd sends every journal entry as its own HTTP chunk,
-so a big log is a hundred thousand chunks of under a kilobyte, and aiohttp's reader pays several
-Python calls per chunk before a byte reaches the parser; here a whole socket read is de-chunked
-in one loop (``http1_framing``).  And a reader that keeps up with gatewayd wakes once per chunk:
-owning the socket lets a read with an end wait a moment for more (:func:`_gather`, issue 17).
-The client side of HTTP/1.1 is small when the only peer is gatewayd and every request is a GET
-without a body.
+Why our own connection and not aiohttp's client: gatewayd sends every journal entry as its own
+HTTP chunk, so a big log is a hundred thousand chunks of under a kilobyte, and aiohttp's reader
+pays several Python calls per chunk before a byte reaches the parser; here a whole socket read is
+de-chunked in one call into llhttp (``http1_framing``).  And a reader that keeps up with gatewayd
+wakes once per chunk: owning the socket lets a read with an end wait a moment for more
+(:func:`_gather`, issue 17).  The client side of HTTP/1.1 is small when the only peer is gatewayd
+and every request is a GET without a body.
 
 Where connections come from, and how they are kept alive: ``http1_pool``.
 """
@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator
 from typing import cast
 
 from .errors import UpstreamProtocolError
-from .http1_framing import Head, body_length, parse_head
+from .http1_framing import Head, ResponseParser
 
 #: Past this much unread, the socket is paused: memory per upstream stream stays bounded.
 HIGH_WATER = 512 * 1024
@@ -128,9 +128,11 @@ class Connection:
         """Send a request; the response once its head is in."""
         self.transport.write(request)
         raw = b""
-        while (end := raw.find(b"\r\n\r\n")) == -1:
+        searched = 0  # where the blank line may start: each byte is searched about once
+        while (end := raw.find(b"\r\n\r\n", searched)) == -1:
             if len(raw) > _MAX_HEAD:
                 raise UpstreamProtocolError("gatewayd sent an oversized response head")
+            searched = max(0, len(raw) - 3)
             data = await self.inbound.read()
             if not data:
                 raise ConnectionResetError("gatewayd closed the connection before answering")
@@ -138,16 +140,18 @@ class Connection:
         if end > _MAX_HEAD:
             raise UpstreamProtocolError("gatewayd sent an oversized response head")
         self.inbound.unread(raw[end + 4 :])
-        return Response(self, parse_head(raw[: end + 4]))
+        parser = ResponseParser()
+        return Response(self, parser.head(raw[: end + 4]), parser)
 
 
 class Response:
     """A response whose head has been read; iterate ``body()`` once."""
 
-    def __init__(self, connection: Connection, head: Head) -> None:
+    def __init__(self, connection: Connection, head: Head, parser: ResponseParser) -> None:
         self.connection = connection
         self.head = head
         self.complete = False
+        self._parser = parser
 
     async def body(self, gather: float = 0.0) -> AsyncGenerator[bytes, None]:
         """The body's bytes, one socket read at a time (de-chunked); raises when it is cut.
@@ -156,37 +160,36 @@ class Response:
         that long a pause with the socket unread, so the next read takes what arrived meanwhile
         in one go (see :func:`_gather`).  A small body never waits.
         """
-        decoder, left = body_length(self.head)
+        parser = self._parser
         inbound = self.connection.inbound
         received = 0
-
-        def ended() -> bool:
-            return decoder.done if decoder is not None else left == 0
-
-        while not ended():
+        while not parser.done:
             data = await inbound.read()
             size = len(data)
-            received += size
             if not size:
-                if decoder is None and left is None:
+                if parser.until_eof:
                     break  # a body that ends with the connection
                 # A broken connection, not bad data: the caller may reconnect and carry on.
                 raise ConnectionResetError("gatewayd closed the connection mid-response")
-            if decoder is not None:
-                data = decoder.feed(data)
-            elif left is not None:
-                if size > left:
-                    raise UpstreamProtocolError("gatewayd sent more than its Content-Length")
-                left -= size
+            received += size
+            data = parser.feed(data)
             if data:
                 yield data
             # A big body arriving as a trickle: gather before the next read.
-            if gather and received > GATHERED > size and not ended():
+            if gather and received > GATHERED > size and not parser.done:
                 await _gather(inbound, gather)
         self.complete = True
-        framed = left == 0 or (decoder is not None and not decoder.surplus)
-        closing = "close" in self.head.headers.get("connection", "").lower()
-        self.connection.reusable = framed and self.head.version == 1 and not closing
+        self.connection.reusable = self._reusable()
+
+    def _reusable(self) -> bool:
+        """Only a response read exactly to its end, with nothing after it, on a connection
+        gatewayd keeps open.  Bytes after the end, in either framing, are an answer nobody asked
+        for: the body stands, the connection is closed (whether they came in the body's last
+        read or later, the same: ``Connection.alive`` refuses a connection holding any)."""
+        parser, head = self._parser, self.head
+        closing = "close" in head.headers.get("connection", "").lower()
+        leftover = parser.surplus or self.connection.inbound.buffered > 0
+        return not (parser.until_eof or leftover or closing) and head.version == 1
 
 
 async def _gather(inbound: Inbound, seconds: float) -> None:

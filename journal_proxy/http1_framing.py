@@ -1,28 +1,35 @@
-"""HTTP/1.1 response framing, as pure functions of bytes: the head, and a chunked body.
+"""HTTP/1.1 response framing: httptools (llhttp, Node.js's parser, as uvicorn uses) held strict.
 
 Kept apart from the connections (``http1.py``) so every framing rule can be tested with bytes
 alone, split at any point.  Strict by design: gatewayd is the only peer, and a response whose
-length is ambiguous or malformed is a protocol error, never a guess.
+length is ambiguous or malformed is a protocol error, never a guess.  llhttp already refuses a
+bad status line, a bad header line, a duplicate ``Content-Length``, both framings at once, a bad
+or overflowing chunk size and chunk data not followed by CRLF, at the byte where it goes wrong
+and in linear time; on top of it this module refuses what llhttp would accept: a version other
+than 1.0 and 1.1, a status outside 200-599, a repeated ``Transfer-Encoding`` or a coding other
+than ``chunked``, a body on a 204 or 304, and a size line or trailer past its bound.
+
+Why not our own parser any more: a hand-written one needed six edge-case fixes in its first day
+and still had three gaps (issue 28); llhttp is the parser of Node.js, and in-process it
+de-chunked gatewayd's one-chunk-per-entry bodies faster than ours did.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+import httptools
 
 from .errors import UpstreamProtocolError
 
-_MAX_TRAILER = 8 * 1024
+#: Bytes of framing with no body byte among them: a chunk size line (with extensions), or the
+#: trailer.  Counted whole reads at a time, so a bound is exceeded by at most one read's tail.
 _MAX_SIZE_LINE = 1024
-
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: [^\r\n]*)?")
-#: A header line; the value's surrounding blanks are stripped afterwards (a lazy pattern with
-#: blanks on both sides backtracks quadratically on a long inner run of blanks).
-_HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):([^\r\n]*)")
-#: A chunk's size line, after the CRLF that ends the previous chunk's data (none before the
-#: first).  At most 16 hex digits; extensions are allowed and ignored, as RFC 9112 says.
-_FIRST_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
-_NEXT_SIZE = re.compile(rb"\r\n([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r\n")
+_MAX_TRAILER = 8 * 1024
+_MAX_LENGTH_DIGITS = 18
+#: RFC 9112 6.3: these never have a body, whatever their headers say.
+_NO_BODY = (204, 304)
+_PARSER_ERRORS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,118 +46,123 @@ class Head:
         return self.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
-def parse_head(raw: bytes) -> Head:
-    """The response head up to and including its blank line; strict, since framing depends on it."""
-    lines = raw[:-4].split(b"\r\n")
-    status = _STATUS_LINE.fullmatch(lines[0])
-    if status is None:
-        raise UpstreamProtocolError("gatewayd sent a malformed status line")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        header = _HEADER.fullmatch(line)
-        if header is None:
-            raise UpstreamProtocolError("gatewayd sent a malformed header")
-        name = header[1].decode("ascii").lower()
-        value = header[2].strip(b" \t").decode("latin-1")
-        if name in headers:
-            if name in ("content-length", "transfer-encoding"):
-                raise UpstreamProtocolError(f"gatewayd sent {name} twice")
-            value = f"{headers[name]}, {value}"  # one list, as RFC 9110 combines them
-        headers[name] = value
-    return Head(int(status[2]), int(status[1]), headers)
+class _Surplus(Exception):
+    """Bytes after the end of the response: the start of an answer nobody asked for."""
 
 
-class ChunkedDecoder:
-    """De-chunks a ``Transfer-Encoding: chunked`` body fed in arbitrary pieces.
+class ResponseParser:
+    """One response: :meth:`head` with its head, then :meth:`feed` with the body's bytes.
 
-    Chunk data is passed on as it arrives (a chunk bigger than a read is not held whole); only a
-    size line split across two reads is kept back.  ``done`` is set at the last chunk, and
-    ``surplus`` says whether bytes followed it (then the connection is not reused).
+    ``done`` is set at the end of the body; ``surplus`` when bytes came after it in the same
+    read (the connection must not be reused; blank lines between responses are skipped, as
+    llhttp and RFC 9112 2.2 allow).  ``until_eof`` when the body ends with the connection.
     """
 
     def __init__(self) -> None:
-        self._rest = b""
-        self._left = 0  # data bytes of the current chunk still to come
-        self._first = True
-        self._trailer = False
         self.done = False
         self.surplus = False
+        self.until_eof = False
+        self._headed = False
+        self._headers: dict[str, str] = {}
+        self._failure: UpstreamProtocolError | None = None
+        self._out: list[bytes] = []
+        self._chunk_at = -1  # len(_out) at the last chunk header in this feed, or -1
+        self._in_trailer = False
+        self._stuck = 0
+        # Body bytes are appended by C, with no Python call per chunk (set before the parser
+        # is made: httptools looks its callbacks up once).
+        self.on_body = self._out.append
+        self._parser = httptools.HttpResponseParser(self)
+
+    # httptools' callbacks.
+    def on_message_begin(self) -> None:
+        if self.done:
+            raise _Surplus
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("ascii").lower()
+        text = value.strip(b" \t").decode("latin-1")
+        if key in self._headers:
+            if key in ("content-length", "transfer-encoding"):
+                self._fail(f"gatewayd sent {key} twice")
+            text = f"{self._headers[key]}, {text}"  # one list, as RFC 9110 combines them
+        self._headers[key] = text
+
+    def on_headers_complete(self) -> None:
+        self._headed = True
+
+    def on_chunk_header(self) -> None:
+        self._chunk_at = len(self._out)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+    def _fail(self, reason: str) -> None:
+        self._failure = UpstreamProtocolError(reason)
+        raise self._failure
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except _PARSER_ERRORS as exc:
+            if self._failure is not None:
+                raise self._failure from None
+            if not self.done:
+                raise UpstreamProtocolError(f"gatewayd sent a malformed response: {exc}") from exc
+            self.surplus = True  # after the end: _Surplus, or not even the start of a response
+
+    def head(self, raw: bytes) -> Head:
+        """The response head up to and including its blank line; strict, since framing
+        depends on it."""
+        self._feed(raw)
+        parser = self._parser
+        version, status = parser.get_http_version(), parser.get_status_code()
+        if not self._headed or self.surplus:
+            raise UpstreamProtocolError("gatewayd sent a malformed response head")
+        if version not in ("1.0", "1.1") or not 200 <= status <= 599:
+            raise UpstreamProtocolError(f"gatewayd sent HTTP/{version} {status}")
+        head = Head(status, int(version[-1]), self._headers)
+        self._framing(head)
+        return head
+
+    def _framing(self, head: Head) -> None:
+        """How the body's end is known, checked beyond what llhttp checks."""
+        headers = head.headers
+        coding = headers.get("transfer-encoding")
+        length = headers.get("content-length")
+        if coding is not None and (length is not None or coding.lower() != "chunked"):
+            raise UpstreamProtocolError("gatewayd sent an ambiguous body length")
+        if length is not None and not (
+            length.isascii() and length.isdigit() and len(length) <= _MAX_LENGTH_DIGITS
+        ):
+            raise UpstreamProtocolError("gatewayd sent a malformed Content-Length")
+        if head.status in _NO_BODY:
+            self.done = True  # the head is the whole response; llhttp would read a length
+        elif coding is None and length is None:
+            self.until_eof = True
 
     def feed(self, data: bytes) -> bytes:
-        """The body bytes that ``data`` completes; raises on anything that is not chunked framing."""
-        buf = self._rest + data if self._rest else data
-        self._rest = b""
-        out: list[bytes] = []
-        pos, end = 0, len(buf)
-        if self._left:
-            take = min(self._left, end)
-            out.append(buf[:take])
-            self._left -= take
-            pos = take
-        if not self._left and not self.done:
-            pos = self._sizes(buf, pos, out) if not self._trailer else self._trailers(buf, pos)
-        if self.done and pos < end:
-            self.surplus = True
-        return b"".join(out)
-
-    def _sizes(self, buf: bytes, pos: int, out: list[bytes]) -> int:
-        end = len(buf)
-        size_line = _FIRST_SIZE if self._first else _NEXT_SIZE
-        match = size_line.match
-        while True:
-            m = match(buf, pos)
-            if m is None:
-                self._keep(buf, pos)
-                return end
-            self._first = False
-            size_line, match = _NEXT_SIZE, _NEXT_SIZE.match
-            size = int(m[1], 16)
-            pos = m.end()
-            if size == 0:
-                self._trailer = True
-                return self._trailers(buf, pos)
-            stop = pos + size
-            out.append(buf[pos:stop])
-            if stop > end:
-                self._left = stop - end
-                return end
-            pos = stop
-
-    def _keep(self, buf: bytes, pos: int) -> None:
-        """Keep an unfinished size line for the next read; a finished one that did not match is
-        malformed."""
-        rest = buf[pos:]
-        if len(rest) > _MAX_SIZE_LINE or b"\n" in rest[2 if not self._first else 0 :]:
-            raise UpstreamProtocolError("gatewayd sent a malformed chunk")
-        self._rest = rest
-
-    def _trailers(self, buf: bytes, pos: int) -> int:
-        """After the last chunk: optional trailer fields (ignored), then an empty line."""
-        if buf.startswith(b"\r\n", pos):
-            self.done = True
-            return pos + 2
-        stop = buf.find(b"\r\n\r\n", pos)
-        if stop == -1:
-            if len(buf) - pos > _MAX_TRAILER:
-                raise UpstreamProtocolError("gatewayd sent an oversized trailer")
-            self._rest = buf[pos:]
-            return len(buf)
-        self.done = True
-        return stop + 4
+        """The body bytes that ``data`` completes; raises on anything that is not framing."""
+        out = self._out
+        self._chunk_at = -1
+        self._feed(data)
+        if self._chunk_at >= 0:
+            self._in_trailer = self._chunk_at == len(out)  # a chunk header, no data after it
+        elif out:
+            self._in_trailer = False
+        if out or self._chunk_at >= 0 or self.done:
+            self._stuck = 0
+        else:
+            self._stuck += len(data)
+            bound = _MAX_TRAILER if self._in_trailer else _MAX_SIZE_LINE
+            if self._stuck > bound:
+                what = "trailer" if self._in_trailer else "chunk size line"
+                raise UpstreamProtocolError(f"gatewayd sent an oversized {what}")
+        body = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        return body
 
 
-def body_length(head: Head) -> tuple[ChunkedDecoder | None, int | None]:
-    """How the body's end is known: a chunked decoder, a byte count, or neither (the body ends
-    with the connection).  Both framings at once, or an unknown coding, is refused."""
-    headers = head.headers
-    coding = headers.get("transfer-encoding")
-    if coding is not None:
-        if "content-length" in headers or coding.strip().lower() != "chunked":
-            raise UpstreamProtocolError("gatewayd sent an ambiguous body length")
-        return ChunkedDecoder(), None
-    length = headers.get("content-length")
-    if length is None:
-        return None, None
-    if not length.isascii() or not length.isdigit() or len(length) > 18:
-        raise UpstreamProtocolError("gatewayd sent a malformed Content-Length")
-    return None, int(length)
+def parse_head(raw: bytes) -> Head:
+    """A head alone, as :meth:`ResponseParser.head` reads it."""
+    return ResponseParser().head(raw)

@@ -3,6 +3,11 @@ alive between requests (gatewayd answers two queries per log), and replaced when
 
 One that gatewayd closed while idle is noticed before use; a request that meets a dead reused one
 is sent once more on a fresh one, as browsers and aiohttp do for idempotent requests.
+
+Two seams, as httpx has its transports: the gatewayd client talks to a :class:`Transport` (this
+pool is the one there is), and the pool gets its connections from a :data:`Connect` function
+(:func:`open_connection`, sockets; the tests' in-memory upstream hands out connections with no
+socket, so the pool, the framing, the hub and the shared read are tested byte for byte).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import asyncio
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from .http1 import Connection, Inbound, Response
 
@@ -41,23 +48,44 @@ def _keepalive(sock: socket.socket | None) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
+async def open_connection(target: Target) -> Connection:
+    """A new connection over a socket: TCP (with keepalive probes), TLS or a unix socket."""
+    loop = asyncio.get_running_loop()
+    if target.unix_path:
+        transport, inbound = await loop.create_unix_connection(Inbound, target.unix_path)
+    else:
+        transport, inbound = await loop.create_connection(
+            Inbound, target.host, target.port, ssl=target.tls
+        )
+        _keepalive(transport.get_extra_info("socket"))
+    return Connection(transport, inbound)
+
+
+#: Where a pool's new connections come from.
+Connect = Callable[[Target], Awaitable[Connection]]
+
+
+class Transport(Protocol):
+    """What the gatewayd client sends its requests through (httpx's ``AsyncBaseTransport``)."""
+
+    async def get(self, path: str, headers: dict[str, str], connect_timeout: float) -> Response:
+        """``GET path``; the response once its head is in."""
+
+    def release(self, response: Response) -> None:
+        """The caller is done with ``response``, read to its end or not."""
+
+    def close(self) -> None:
+        """No more requests."""
+
+
 class Pool:
     """Keep-alive connections to one gatewayd, most recently used first."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, connect: Connect = open_connection) -> None:
         self.target = target
+        self._connect = connect
         self._idle: list[Connection] = []
         self._closed = False
-
-    async def _open(self) -> Connection:
-        t = self.target
-        loop = asyncio.get_running_loop()
-        if t.unix_path:
-            transport, inbound = await loop.create_unix_connection(Inbound, t.unix_path)
-        else:
-            transport, inbound = await loop.create_connection(Inbound, t.host, t.port, ssl=t.tls)
-            _keepalive(transport.get_extra_info("socket"))
-        return Connection(transport, inbound)
 
     def _take(self) -> Connection | None:
         now = time.monotonic()
@@ -87,7 +115,7 @@ class Pool:
                 connection.close()
                 raise
         async with asyncio.timeout(connect_timeout):
-            connection = await self._open()
+            connection = await self._connect(self.target)
         try:
             return await connection.exchange(request)
         except BaseException:

@@ -14,13 +14,20 @@ from journal_proxy import http1
 from journal_proxy import localjournal as lj
 from journal_proxy.errors import UpstreamProtocolError
 from journal_proxy.gatewayd import GatewaydClient
-from journal_proxy.http1_framing import ChunkedDecoder, body_length, parse_head
+from journal_proxy.http1_framing import ResponseParser, parse_head
+from journal_proxy.http1_pool import Pool
 from journal_proxy.settings import Timeouts, Upstream
 
 from .conftest import UNIT, Corpus, CountingRelay
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.fdo.journal\r\nTransfer-Encoding: chunked\r\n\r\n"
-BODY = b"5;ext=1\r\nhello\r\n1\r\n \r\n1A \r\n" + b"w" * 26 + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+BODY = b"5;ext=1\r\nhello\r\n1\r\n \r\n1A\r\n" + b"w" * 26 + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+
+
+def _chunked() -> ResponseParser:
+    parser = ResponseParser()
+    parser.head(HEAD)
+    return parser
 
 
 def test_a_head_is_read_strictly() -> None:
@@ -28,9 +35,16 @@ def test_a_head_is_read_strictly() -> None:
     assert (head.status, head.version, head.content_type) == (200, 1, "application/vnd.fdo.journal")
     for bad in (
         b"HTTP/2 200 OK\r\n\r\n",
+        b"HTTP/2.0 200 OK\r\n\r\n",  # llhttp's own rule allows it; ours does not
         b"HTTP/1.1 20 OK\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n",  # nothing asked for an interim answer
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        b"HTTP/1.1 600 Beyond\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n folded: header\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nA: b\nC: d\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nA: \x00\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
     ):
@@ -42,7 +56,9 @@ def test_a_head_is_read_strictly() -> None:
     "headers",
     [
         b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
         b"Transfer-Encoding: gzip, chunked\r\n",
+        b"Transfer-Encoding: gzip\r\n",
         b"Content-Length: +5\r\n",
         b"Content-Length: 0x10\r\n",
         b"Content-Length: 5 5\r\n",
@@ -50,22 +66,24 @@ def test_a_head_is_read_strictly() -> None:
 )
 def test_an_ambiguous_body_length_is_refused(headers: bytes) -> None:
     with pytest.raises(UpstreamProtocolError):
-        body_length(parse_head(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n"))
+        parse_head(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n")
 
 
 def test_a_chunked_body_decodes_the_same_however_it_is_split() -> None:
     expected = b"hello " + b"w" * 26
     for cut in range(len(BODY) + 1):
         for second in (cut, min(len(BODY), cut + 7)):
-            decoder = ChunkedDecoder()
-            out = b"".join(decoder.feed(p) for p in (BODY[:cut], BODY[cut:second], BODY[second:]))
-            assert (out, decoder.done, decoder.surplus) == (expected, True, False), cut
+            parser = _chunked()
+            pieces = (BODY[:cut], BODY[cut:second], BODY[second:])
+            out = b"".join(parser.feed(p) for p in pieces if p)
+            assert (out, parser.done, parser.surplus) == (expected, True, False), cut
 
 
-def test_bytes_after_the_last_chunk_are_noticed() -> None:
-    decoder = ChunkedDecoder()
-    decoder.feed(b"1\r\na\r\n0\r\n\r\nHTTP/1.1 200 OK")
-    assert decoder.done and decoder.surplus
+@pytest.mark.parametrize("after", [b"HTTP/1.1 200 OK", b"garbage", b"HTTP/1.1 200 OK\r\n\r\n"])
+def test_bytes_after_the_last_chunk_are_noticed(after: bytes) -> None:
+    parser = _chunked()
+    assert parser.feed(b"1\r\na\r\n0\r\n\r\n" + after) == b"a"
+    assert parser.done and parser.surplus
 
 
 @pytest.mark.parametrize(
@@ -75,18 +93,21 @@ def test_bytes_after_the_last_chunk_are_noticed() -> None:
         b"-1\r\nx\r\n",
         b"0x1\r\nx\r\n",
         b" 1\r\nx\r\n",
+        b"1 \r\nx\r\n",
         b"1_0\r\n",
         b"3\r\nabcX\r\n0\r\n\r\n",
+        b"5\r\nhelloXX",
         b"1" * 17 + b"\r\n",
         b"1;" + b"e" * 2000,
         b"0\r\n" + b"T: x\r\n" * 2000,
+        b"0\r\nT" + b"x" * 10_000,
     ],
 )
 def test_malformed_chunking_is_a_protocol_error(body: bytes) -> None:
-    decoder = ChunkedDecoder()
+    parser = _chunked()
     with pytest.raises(UpstreamProtocolError):
         for i in range(0, len(body), 3):  # in pieces, as a network delivers it
-            decoder.feed(body[i : i + 3])
+            parser.feed(body[i : i + 3])
 
 
 def _client(relay: CountingRelay) -> GatewaydClient:
@@ -221,6 +242,7 @@ async def test_an_upstream_connection_probes_a_silent_peer(
     client = _client(relay)
     try:
         await _read(client, corpus.ok)
+        assert isinstance(client._pool, Pool)
         (kept,) = client._pool._idle
         sock = kept.transport.get_extra_info("socket")
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1

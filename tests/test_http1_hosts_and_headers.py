@@ -16,6 +16,7 @@ from journal_proxy.config import parse_upstream
 from journal_proxy.errors import UpstreamError
 from journal_proxy.gatewayd import EXPORT_MIME, GatewaydClient
 from journal_proxy.http1_framing import parse_head
+from journal_proxy.http1_pool import Pool
 from journal_proxy.settings import Timeouts
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -126,6 +127,7 @@ async def test_internationalised_upstream_host_is_sent_as_idna() -> None:
         port = upstream.port
         client = GatewaydClient(parse_upstream(f"http://bücher.example:{port}"), TIMEOUTS)
         # The name does not resolve here: connect to the fake upstream, keep what was built.
+        assert isinstance(client._pool, Pool)
         client._pool.target = dataclasses.replace(client._pool.target, host="127.0.0.1")
         try:
             assert await _read_all(client) == b""
