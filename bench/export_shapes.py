@@ -26,7 +26,7 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from journal_proxy import localjournal as lj  # noqa: E402
+from journal_proxy.local import journal as lj  # noqa: E402
 
 Shape = tuple[str, bytes, int]  # name, bytes, read size
 _INV = "0123456789abcdef0123456789abcdef"
@@ -82,15 +82,15 @@ def run(module: ModuleType, data: bytes, read: int) -> tuple[float, float, int]:
 
 
 def load(root: Path | None) -> ModuleType:
-    """``journal_proxy.export_format`` from this tree or from a frozen one."""
+    """``journal_proxy.journal.export_format`` from this tree or from a frozen one."""
     if root is None:
-        return importlib.import_module("journal_proxy.export_format")
+        return importlib.import_module("journal_proxy.journal.export_format")
     saved = {k: v for k, v in sys.modules.items() if k.startswith("journal_proxy")}
     for name in saved:
         del sys.modules[name]
     sys.path.insert(0, str(root))
     try:
-        return importlib.import_module("journal_proxy.export_format")
+        return importlib.import_module("journal_proxy.journal.export_format")
     finally:
         sys.path.remove(str(root))
         for name in [k for k in sys.modules if k.startswith("journal_proxy")]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 UNIT = "deploy-website.service"
 CHROMIUM = "/usr/bin/chromium"

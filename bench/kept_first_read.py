@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import UNIT, build, curl, start_nginx_rule  # noqa: E402
 
-from journal_proxy import localjournal as lj  # noqa: E402
+from journal_proxy.local import journal as lj  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:

@@ -29,7 +29,7 @@ from pathlib import Path
 import aiohttp
 from playwright.async_api import Page, async_playwright
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 UNIT = "deploy-website.service"
 CHROMIUM = "/usr/bin/chromium"

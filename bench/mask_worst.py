@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from journal_proxy.entry import Entry
-from journal_proxy.mask import Masker
+from journal_proxy.journal.entry import Entry
+from journal_proxy.mask.masker import Masker
 
 GH = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab"
 

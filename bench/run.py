@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from journal_proxy import localjournal as lj  # noqa: E402
-from journal_proxy.gatewayd import EXPORT_MIME  # noqa: E402
+from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.upstream.gatewayd import EXPORT_MIME  # noqa: E402
 
 UNIT = "deploy-website.service"
 

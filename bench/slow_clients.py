@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from journal_proxy import localjournal as lj  # noqa: E402
+from journal_proxy.local import journal as lj  # noqa: E402
 
 UNIT = "deploy-website.service"
 HALF_LINE = b"GET /logs/0123456789abcdef"

@@ -75,7 +75,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from journal_proxy import localjournal as lj  # noqa: E402
+from journal_proxy.local import journal as lj  # noqa: E402
 
 UNIT = "deploy-website.service"
 GAUGE_PREFIX = "journal_proxy_"

@@ -92,7 +92,7 @@ def run(directory: Path, frames: int, argv: list[str]) -> int:
     # A plain handler runs in the main thread between bytecodes, i.e. between event-loop steps.
     signal.signal(signal.SIGUSR1, on_usr1)
     sys.path.append(str(ROOT))  # after PYTHONPATH, which may name another copy to run
-    from journal_proxy.cli import main
+    from journal_proxy.cli.main import main
 
     return main(argv)
 

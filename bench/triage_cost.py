@@ -32,16 +32,16 @@ import json
 import time
 from collections.abc import Callable
 
-from journal_proxy import localjournal as lj
-from journal_proxy.annotations import parse_problem_matchers
-from journal_proxy.entry import Entry
-from journal_proxy.export_format import ExportParser
-from journal_proxy.ids import InvocationId
-from journal_proxy.mask import Masker
+from journal_proxy.access.ids import InvocationId
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.export_format import ExportParser
+from journal_proxy.journal.verify import _stream, verify_lifecycle_entry, verify_unit_entry
+from journal_proxy.local import journal as lj
+from journal_proxy.mask.masker import Masker
 from journal_proxy.renderers.jsonl import entry_object
 from journal_proxy.settings import UnitPins
-from journal_proxy.triage import Triage
-from journal_proxy.verify import _stream, verify_lifecycle_entry, verify_unit_entry
+from journal_proxy.triage.combined import Triage
+from journal_proxy.triage.problems import parse_problem_matchers
 
 UNIT = "deploy-website.service"
 PINS = UnitPins((UNIT,))

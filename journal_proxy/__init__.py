@@ -1,12 +1,10 @@
 """journal-proxy: one systemd invocation's log on the web, behind a capability link.
 
-The public surface is small: build the app the CLI runs with :func:`make_app` from checked
-:class:`Settings`.  Everything else is an implementation detail, named for its one job.
+The packages follow a request's path: ``access`` (checks before any lookup), ``upstream``
+(gatewayd), ``journal`` (entries to one ordered log), ``mask``, ``triage``, ``renderers``,
+``delivery`` (opening, sharing, caching and keeping a log) and ``web`` (the only reader of a
+request); ``service`` runs it under systemd and ``cli`` is the command.  Importing this package
+imports nothing else: the core packages never load aiohttp.
 """
 
-from .config import settings_from_mapping
-from .settings import Settings
-from .web import make_app
-
-__all__ = ["Settings", "make_app", "settings_from_mapping"]
 __version__ = "0.1.0"

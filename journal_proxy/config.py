@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .annotations import problem_patterns
-from .errors import ConfigError
-from .patterns import compile_pattern, load_literals
-from .settings import (
+from journal_proxy.access.signing import load_keys
+from journal_proxy.errors import ConfigError
+from journal_proxy.patterns import compile_pattern, load_literals
+from journal_proxy.settings import (
     DEFAULT_LISTEN,
     DEFAULT_UPSTREAM,
     KeepSettings,
@@ -33,7 +33,7 @@ from .settings import (
     UnitPins,
     Upstream,
 )
-from .signing import load_keys
+from journal_proxy.triage.problems import problem_patterns
 
 # A systemd unit name, optionally with glob characters: letters, digits, ":-_.\@" plus "*?[]".
 _UNIT_PATTERN_RE = re.compile(r"[A-Za-z0-9:_.\\@*?\[\]-]{1,256}", re.ASCII)

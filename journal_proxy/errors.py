@@ -1,7 +1,7 @@
 """Every error journal-proxy raises on purpose, in one hierarchy.
 
 Lower-layer failures (HTTP, sockets, timeouts) are translated into these once, in
-``gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``web/responses.py``).
+``upstream/gatewayd.py``; the routes map them to HTTP statuses in exactly one place (``web/responses.py``).
 """
 
 from __future__ import annotations

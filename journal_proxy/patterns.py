@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from journal_proxy.errors import ConfigError
 
 # Python 3.11+ keeps the regex parser in private modules; the shape check needs the parse tree.
 _sre_constants: Any = importlib.import_module("re._constants")

@@ -124,7 +124,7 @@ class LinkSettings:
 @dataclass(frozen=True, slots=True)
 class ProblemSettings:
     """The operator's problem matchers as plain data, ``(name, regex)`` per level, checked at
-    start-up (``annotations.problem_patterns``) and built where they are used."""
+    start-up (``triage.problems.problem_patterns``) and built where they are used."""
 
     errors: tuple[tuple[str, str], ...] = ()
     warnings: tuple[tuple[str, str], ...] = ()
@@ -132,7 +132,7 @@ class ProblemSettings:
 
 @dataclass(frozen=True, slots=True)
 class KeepSettings:
-    """Finished runs kept on disk (``keep.py``): where (None: not kept), for how long, how much."""
+    """Finished runs kept on disk (``delivery/keep.py``): where (None: not kept), for how long, how much."""
 
     directory: str | None = None
     days: float = 90.0  # GitHub Actions keeps job logs 90 days by default

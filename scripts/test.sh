@@ -28,6 +28,8 @@ fi
 .venv/bin/ruff check journal_proxy tests bench
 .venv/bin/ruff format --check journal_proxy tests bench
 .venv/bin/mypy
+# The layers of the code map (pyproject.toml [tool.importlinter]).
+.venv/bin/lint-imports --no-cache
 # The benchmark in its short smoke mode: it must run, its figures are not judged here.
 .venv/bin/python bench/run.py --smoke 2>/dev/null
 # The soak in its short mode: mixed traffic from many addresses; it fails if a valid request did.

@@ -23,9 +23,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, async_playwright
 
-from journal_proxy import localjournal as lj
 from journal_proxy.config import settings_from_mapping
-from journal_proxy.server import server_options
+from journal_proxy.local import journal as lj
+from journal_proxy.service.server import server_options
 from journal_proxy.settings import Settings
 from journal_proxy.web import make_app
 

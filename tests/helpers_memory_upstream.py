@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from journal_proxy.gatewayd import EXPORT_MIME, GatewaydClient
-from journal_proxy.http1 import Connection, Inbound
-from journal_proxy.http1_pool import Pool, Target
 from journal_proxy.settings import Timeouts, Upstream
+from journal_proxy.upstream.gatewayd import EXPORT_MIME, GatewaydClient
+from journal_proxy.upstream.http1 import Connection, Inbound
+from journal_proxy.upstream.pool import Pool, Target
 
 CHUNKED_HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: " + EXPORT_MIME.encode() + b"\r\n"

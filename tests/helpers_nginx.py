@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .helpers import exchange_blocking, status_of
 

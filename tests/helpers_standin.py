@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from journal_proxy.gatewayd import EXPORT_MIME
+from journal_proxy.upstream.gatewayd import EXPORT_MIME
 
 #: What the stand-in sends for a request path: the body, or None for an empty one.
 Answer = Callable[[str], bytes | None]

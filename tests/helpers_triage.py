@@ -6,14 +6,14 @@ The same path as a request takes after gatewayd: :class:`ExportParser`, the two 
 
 from __future__ import annotations
 
-from journal_proxy import localjournal as lj
-from journal_proxy.entry import NumberedEntry
-from journal_proxy.export_format import ExportParser
-from journal_proxy.ids import InvocationId
-from journal_proxy.mask import Masker
-from journal_proxy.merge import Merge, Stream
+from journal_proxy.access.ids import InvocationId
+from journal_proxy.journal.entry import NumberedEntry
+from journal_proxy.journal.export_format import ExportParser
+from journal_proxy.journal.merge import Merge, Stream
+from journal_proxy.journal.verify import verify_lifecycle_entry, verify_unit_entry
+from journal_proxy.local import journal as lj
+from journal_proxy.mask.masker import Masker
 from journal_proxy.settings import UnitPins
-from journal_proxy.verify import verify_lifecycle_entry, verify_unit_entry
 
 UNIT = "deploy-website.service"
 PINS = UnitPins((UNIT,))

@@ -8,8 +8,11 @@ import re
 
 import pytest
 
-from journal_proxy import localjournal as lj
-from journal_proxy.annotations import (
+from journal_proxy.errors import ConfigError
+from journal_proxy.local import journal as lj
+from journal_proxy.renderers.jsonl import JsonLinesRenderer
+from journal_proxy.triage.combined import Triage
+from journal_proxy.triage.problems import (
     Annotation,
     ProblemMatchers,
     annotate,
@@ -17,9 +20,6 @@ from journal_proxy.annotations import (
     parse_problem_matchers,
     problem_patterns,
 )
-from journal_proxy.errors import ConfigError
-from journal_proxy.renderers.jsonl import JsonLinesRenderer
-from journal_proxy.triage import Triage
 
 from .helpers_triage import UNIT, Run, read_log
 

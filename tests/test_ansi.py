@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journal_proxy import ansi
-from journal_proxy.ansi import (
+from journal_proxy.renderers.html import LINK_REL, _message_html
+from journal_proxy.renderers.urls import to_parts
+from journal_proxy.terminal import ansi
+from journal_proxy.terminal.ansi import (
     ESCAPES,
     MAX_PARSED_SGR,
     drop_controls,
@@ -17,9 +19,12 @@ from journal_proxy.ansi import (
     sanitize,
     to_spans,
 )
-from journal_proxy.links import to_parts
-from journal_proxy.renderers.html import LINK_REL, _message_html
-from journal_proxy.styles import PALETTE, nearest_palette_index, resolve_redraws, strip_sgr
+from journal_proxy.terminal.styles import (
+    PALETTE,
+    nearest_palette_index,
+    resolve_redraws,
+    strip_sgr,
+)
 
 _CLASS = r"(?:[bdius]|r[fg]|[fg](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))"
 CLASS_RE = re.compile(rf"{_CLASS}(?: {_CLASS})*")
@@ -175,7 +180,7 @@ def test_reverse_dim_italic_strikethrough() -> None:
 
 def test_stylesheet_has_every_palette_colour() -> None:
     """style.css holds one class per index 16-255 with exactly ansi.PALETTE's value."""
-    css = (Path(ansi.__file__).parent / "static" / "style.css").read_text()
+    css = (Path(ansi.__file__).parent.parent / "static" / "style.css").read_text()
     for n, (r, g, b) in enumerate(PALETTE, start=16):
         hex_ = f"#{r:02x}{g:02x}{b:02x}"
         assert f".f{n} {{ color: {hex_}; }}" in css, n

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT, Corpus, CountingRelay
 from .helpers import eventually, exchange, status_of

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from journal_proxy import cache as cache_module
-from journal_proxy.cache import OVERHEAD_BYTES, FinishedLogCache
-from journal_proxy.ids import InvocationId
-from journal_proxy.lifecycle import Status
+from journal_proxy.access.ids import InvocationId
+from journal_proxy.delivery import cache as cache_module
+from journal_proxy.delivery.cache import OVERHEAD_BYTES, FinishedLogCache
+from journal_proxy.journal.lifecycle import Status
 
 LONG_AGO = Status(state="succeeded", finished_usec=1_000_000)
 
@@ -84,8 +84,8 @@ def test_the_byte_count_matches_rss_growth() -> None:
         """
         import json, os, sys
         sys.path.insert(0, %r)
-        from journal_proxy.cache import FinishedLogCache
-        from journal_proxy.lifecycle import Status
+        from journal_proxy.delivery.cache import FinishedLogCache
+        from journal_proxy.journal.lifecycle import Status
 
         def rss():
             for line in open("/proc/self/status"):

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import cache as cache_module
-from journal_proxy import shared_read
+from journal_proxy.delivery import cache as cache_module
+from journal_proxy.delivery import shared_read
 from journal_proxy.web.state import READS
 
 from .conftest import Live, app_of, live_proxy, wait_for_log
@@ -177,7 +177,7 @@ async def test_a_head_request_does_not_leave_a_shared_read_behind(
 async def test_a_reader_that_stalls_is_dropped_and_the_others_finish(
     make_proxy: Any, live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shared_read, "STALL_SECONDS", 0.5)
+    monkeypatch.setattr(shared_read, "STALL_SECONDS", 2.0)  # the second reader joins well within it
     proxy = await _finished_run(make_proxy, live, lines=3000)
     # A reader that never reads, with a tiny receive buffer, joins first...
     stalled = socket.socket()

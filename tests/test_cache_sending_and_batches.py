@@ -17,16 +17,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from journal_proxy.access.ids import InvocationId
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.ids import InvocationId
-from journal_proxy.invocation_log import InvocationQuery, verified_entries
-from journal_proxy.lifecycle import Status
-from journal_proxy.localjournal import export_entry
+from journal_proxy.journal.invocation_log import InvocationQuery, verified_entries
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.journal.verify import verify_unit_entry
+from journal_proxy.local.journal import export_entry
 from journal_proxy.renderers.text import TextRenderer
-from journal_proxy.server import server_options
+from journal_proxy.service.server import server_options
 from journal_proxy.settings import Limits, UnitPins
-from journal_proxy.verify import verify_unit_entry
 from journal_proxy.web import make_app
 from journal_proxy.web.state import CACHE, STREAMS
 from journal_proxy.web.streaming import variant_of

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .helpers import wait_until
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy import localjournal as lj
-from journal_proxy.activation import Notifier, listen_sockets
+from journal_proxy.local import journal as lj
+from journal_proxy.service.activation import Notifier, listen_sockets
 
 from .conftest import UNIT, Corpus
 from .helpers import get_blocking, recv_until, wait_until

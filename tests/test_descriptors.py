@@ -10,8 +10,8 @@ import threading
 import time
 from asyncio import constants as asyncio_constants
 
-from journal_proxy import localjournal as lj
-from journal_proxy.logs import AcceptErrorThrottle
+from journal_proxy.local import journal as lj
+from journal_proxy.service.log_format import AcceptErrorThrottle
 
 from .conftest import UNIT
 from .helpers import wait_until

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.export_format import ExportParser
-from journal_proxy.localjournal import export_entry
+from journal_proxy.journal.export_format import ExportParser
+from journal_proxy.local.journal import export_entry
 
 names = st.from_regex(r"[A-Z_][A-Z0-9_]{0,15}", fullmatch=True)
 values = st.binary(max_size=64)

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journal_proxy import localjournal as lj
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.export_format import ExportParser
+from journal_proxy.journal.export_format import ExportParser
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT
 from .helpers import sse_events

@@ -8,7 +8,7 @@ import os
 import socket
 from typing import Any
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 from journal_proxy.web.state import HUBS, STREAMS
 
 from .conftest import UNIT, Live, app_of

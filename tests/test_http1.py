@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy import http1
-from journal_proxy import localjournal as lj
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.gatewayd import GatewaydClient
-from journal_proxy.http1_framing import ResponseParser, parse_head
-from journal_proxy.http1_pool import Pool
+from journal_proxy.local import journal as lj
 from journal_proxy.settings import Timeouts, Upstream
+from journal_proxy.upstream import http1
+from journal_proxy.upstream.framing import ResponseParser, parse_head
+from journal_proxy.upstream.gatewayd import GatewaydClient
+from journal_proxy.upstream.pool import Pool
 
 from .conftest import UNIT, Corpus, CountingRelay
 

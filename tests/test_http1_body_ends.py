@@ -13,8 +13,8 @@ import asyncio
 import pytest
 
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.http1 import Response
-from journal_proxy.http1_pool import Target
+from journal_proxy.upstream.http1 import Response
+from journal_proxy.upstream.pool import Target
 
 from .helpers_memory_upstream import MemoryUpstream, Peer, Request, hold_open
 

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 
 from journal_proxy.config import parse_upstream
 from journal_proxy.errors import UpstreamError
-from journal_proxy.gatewayd import EXPORT_MIME, GatewaydClient
-from journal_proxy.http1_framing import parse_head
-from journal_proxy.http1_pool import Pool
 from journal_proxy.settings import Timeouts
+from journal_proxy.upstream.framing import parse_head
+from journal_proxy.upstream.gatewayd import EXPORT_MIME, GatewaydClient
+from journal_proxy.upstream.pool import Pool
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -5,7 +5,7 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from journal_proxy.ids import LogFormat, parse_invocation_id, parse_log_path
+from journal_proxy.access.ids import LogFormat, parse_invocation_id, parse_log_path
 
 VALID = "0123456789abcdef0123456789abcdef"
 REFERENCE = re.compile(r"[0-9a-f]{32}", re.ASCII)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import FAST, Live, live_proxy, wait_for_log
 from .helpers import sse_events

@@ -1,4 +1,4 @@
-"""Finished runs kept on disk (journal_proxy/keep.py): links that outlive the journal.
+"""Finished runs kept on disk (journal_proxy/delivery/keep.py): links that outlive the journal.
 
 A run is read once from a real journal through a real gatewayd with ``keep_dir`` set; then a
 proxy whose gatewayd serves a journal without that run (as after journald's vacuum) answers
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT, Corpus
 

@@ -1,14 +1,12 @@
-"""The house's shape, read from the source with ``ast``: dependencies point one way, and nothing
-grows past what a reader takes in at once.
+"""The house's shape.
 
-- Only the web layer (``journal_proxy/web/``) reads a request: nothing else imports
-  ``aiohttp.web``, except what runs it (``server.py``, ``cli.py``) and the test support that
-  starts it (``localjournal``, ``localprocs``, ``demo``).
-- Nothing below the web layer imports it: only ``server.py``, ``cli.py``, ``demo.py`` and the
-  package's ``__init__`` (the public ``make_app``) may.
-- The core (validate, parse, verify, merge, status, mask, render, cache, triage) imports no aiohttp
-  at all, not even through another module of ours.
-- ``settings`` is plain data: it does not import the masker (nor, through it, anything else).
+- The packages follow a request's path, and each imports only the packages below it; below the
+  web layer nothing imports aiohttp: import-linter contracts in ``pyproject.toml``, checked by
+  ``lint-imports`` in the test command and here.
+- No import cycle between modules, counting imports inside functions and under
+  ``TYPE_CHECKING`` (``grimp``, which import-linter builds its graph with, reads them all).
+- Importing a core package in a fresh interpreter loads no aiohttp: what runs, not only what the
+  source says.
 - No function is over 50 lines, but for the few on the allow-list below, each with its reason.
   An entry that is no longer needed is a warning: remove it.  Modules have no line cap: a module
   is as long as its concept (issue 28), and splitting one at a count left shims and cycles.
@@ -18,9 +16,13 @@ grows past what a reader takes in at once.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import warnings
-from functools import cache
 from pathlib import Path
+
+import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "journal_proxy"
@@ -29,48 +31,11 @@ TESTS = ROOT / "tests"
 MAX_FUNCTION_LINES = 50
 
 #: Functions allowed past MAX_FUNCTION_LINES ("name.py:function": "reason").  Empty: every
-#: function fits.  (ansi.py:_apply and renderers/html.py:start were here until they were split.)
+#: function fits.
 FUNCTION_ALLOW: dict[str, str] = {}
 
-#: Besides journal_proxy/web/, who may import aiohttp.web (read a request).
-WEB_SERVER_SIDE = {
-    "journal_proxy.server": "runs the web app",
-    "journal_proxy.cli": "runs server.py",
-    "journal_proxy.logs": "the access logger aiohttp calls with each request (runs beside server.py)",
-    "journal_proxy.localjournal": "test support: starts the proxy",
-    "journal_proxy.localprocs": "test support: starts the proxy",
-    "journal_proxy.demo": "runs the proxy on a demo journal",
-}
-#: Outside journal_proxy/web/, who may import journal_proxy.web.
-WEB_IMPORTERS = {"journal_proxy", "journal_proxy.server", "journal_proxy.cli", "journal_proxy.demo"}
-#: The core: plain values in, plain values out; no aiohttp anywhere below it.
-CORE = (
-    "ids",
-    "export_format",
-    "verify",
-    "lifecycle",
-    "merge",
-    "mask",
-    "mask_shapes",
-    "mask_keys",
-    "mask_views",
-    "patterns",
-    "ansi",
-    "styles",
-    "links",
-    "renderers",
-    "renderers.text",
-    "renderers.jsonl",
-    "renderers.sse",
-    "renderers.html",
-    "cache",
-    "types",
-    "entry",
-    "limits",
-    "steps",
-    "triage",
-    "settings",
-)
+#: The packages below the web layer (pyproject's forbidden contract names the same).
+CORE = ("access", "upstream", "journal", "mask", "triage", "terminal", "renderers", "delivery")
 #: Helpers many tests use: defined in tests/helpers.py and nowhere else.
 SHARED_HELPERS = {
     "exchange",
@@ -87,106 +52,46 @@ SHARED_HELPERS = {
 }
 
 
-def _modules() -> dict[str, Path]:
-    """Every module of the package by dotted name (a package by its own name)."""
-    found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        found[".".join(parts)] = path
+def test_the_import_contracts_hold() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "0 broken" in result.stdout
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
+    """Pairs of modules that import each other, directly or through others."""
+    found = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if module < imported and graph.chain_exists(importer=imported, imported=module):
+                found.append((module, imported))
     return found
 
 
-MODULES = _modules()
+def test_no_import_cycle_counting_imports_in_functions() -> None:
+    graph = grimp.build_graph("journal_proxy")
+    assert "journal_proxy.demo.run" in graph.find_modules_directly_imported_by(
+        "journal_proxy.cli.main"
+    ), "the graph must see imports inside functions"
+    assert _cycles(graph) == []
 
 
-@cache
-def _imports(module: str) -> frozenset[str]:
-    """Every module ``module`` imports, anywhere in it (lazy imports in functions too), by
-    absolute name; ``from x import y`` counts ``x`` and, when it is a module, ``x.y``."""
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                origin = ".".join(base + ([node.module] if node.module else []))
-            else:
-                origin = node.module or ""
-            names.add(origin)
-            names.update(f"{origin}.{alias.name}" for alias in node.names)
-    return frozenset(names)
-
-
-def _ours(module: str) -> set[str]:
-    return {name for name in _imports(module) if name in MODULES}
-
-
-def _closure(module: str) -> set[str]:
-    """``module`` and every module of ours it imports, directly or not."""
-    seen, todo = {module}, [module]
-    while todo:
-        for name in _ours(todo.pop()) - seen:
-            seen.add(name)
-            todo.append(name)
-    return seen
-
-
-def _in_web(module: str) -> bool:
-    return module == "journal_proxy.web" or module.startswith("journal_proxy.web.")
-
-
-def _reads_requests(module: str) -> bool:
-    return any(
-        name == "aiohttp.web" or name.startswith(("aiohttp.web.", "aiohttp.web_", "aiohttp.abc"))
-        for name in _imports(module)
+@pytest.mark.parametrize("package", CORE)
+def test_a_core_package_loads_no_aiohttp(package: str) -> None:
+    probe = (
+        f"import sys, journal_proxy.{package}, pkgutil, importlib\n"
+        f"for m in pkgutil.walk_packages(journal_proxy.{package}.__path__, "
+        f"'journal_proxy.{package}.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'aiohttp'))"
     )
-
-
-def _aiohttp(module: str) -> set[str]:
-    return {name for name in _imports(module) if name.split(".")[0] == "aiohttp"}
-
-
-def test_the_import_reader_sees_what_it_must() -> None:
-    """The checks below are only as good as the import reader: it must see these."""
-    assert "aiohttp.web" in _imports("journal_proxy.web.app")
-    assert "journal_proxy.web" in _imports("journal_proxy.server")
-    assert "journal_proxy.demo" in _imports("journal_proxy.cli")  # imported inside a function
-    assert "journal_proxy.settings" in _imports("journal_proxy.verify")
-    assert "journal_proxy.hub_registry" in _imports("journal_proxy.web.state")  # from ..x import
-    assert _reads_requests("journal_proxy.web.routes")
-    assert "journal_proxy.ansi" in _closure("journal_proxy.mask")  # through mask_views
-
-
-def test_only_the_web_layer_reads_requests() -> None:
-    readers = {m for m in MODULES if _reads_requests(m) and not _in_web(m)}
-    assert readers <= set(WEB_SERVER_SIDE), sorted(readers - set(WEB_SERVER_SIDE))
-
-
-def test_nothing_below_the_web_layer_imports_it() -> None:
-    importers = {
-        m for m in MODULES if not _in_web(m) and any(_in_web(name) for name in _imports(m))
-    }
-    assert importers <= WEB_IMPORTERS, sorted(importers - WEB_IMPORTERS)
-
-
-def test_the_core_imports_no_aiohttp_even_indirectly() -> None:
-    for core in CORE:
-        module = f"journal_proxy.{core}"
-        assert module in MODULES, f"{module}: listed as core but not found"
-        pulled = {m: sorted(_aiohttp(m)) for m in _closure(module) if _aiohttp(m)}
-        assert not pulled, f"{module} reaches aiohttp through {pulled}"
-
-
-def test_settings_are_plain_data() -> None:
-    """The masker (and anything else that acts) is built from the settings where it is used."""
-    reached = _closure("journal_proxy.settings") - {"journal_proxy.settings"}
-    assert not {m for m in reached if m.split(".")[1].startswith("mask")}, reached
-    assert "journal_proxy.patterns" not in reached
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def _length(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from journal_proxy.lifecycle import Event, LifecycleEvent, StatusTracker
+from journal_proxy.journal.lifecycle import Event, LifecycleEvent, StatusTracker
 
 UNIT = "deploy-website.service"
 

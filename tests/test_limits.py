@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from journal_proxy.access.limits import LOCAL_CLIENT, RefusalThrottle, StreamLimiter, client_address
 from journal_proxy.errors import TooBusy
-from journal_proxy.limits import LOCAL_CLIENT, RefusalThrottle, StreamLimiter, client_address
 
 from .conftest import Corpus
 

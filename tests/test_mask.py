@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journal_proxy.ansi import sanitize
-from journal_proxy.entry import Entry
 from journal_proxy.errors import ConfigError
-from journal_proxy.mask import Masker
+from journal_proxy.journal.entry import Entry
+from journal_proxy.mask.masker import Masker
+from journal_proxy.terminal.ansi import sanitize
 
 M = Masker.build(literals=["correct-horse-battery"], patterns=[("ticket", r"TICKET-[0-9]{4}")])
 GH = "ghp_" + "x" * 36
@@ -343,7 +343,7 @@ def test_no_entry_takes_long_whatever_it_holds() -> None:
 def test_the_first_look_never_misses_a_builtin_needle() -> None:
     """``could_hold_builtin`` skips all matching for a line; it must say yes to every needle of
     every built-in pattern (in any case, for the case-insensitive ones)."""
-    from journal_proxy.mask_shapes import BUILTINS, could_hold_builtin
+    from journal_proxy.mask.shapes import BUILTINS, could_hold_builtin
 
     for builtin in BUILTINS:
         for needle in builtin.needles:

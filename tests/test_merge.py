@@ -7,9 +7,9 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journal_proxy.entry import Entry
-from journal_proxy.lifecycle import Event, LifecycleEvent
-from journal_proxy.merge import Merge, Stream
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.lifecycle import Event, LifecycleEvent
+from journal_proxy.journal.merge import Merge, Stream
 
 
 def _entry(usec: int, seqnum: int, stream: Stream) -> Entry:

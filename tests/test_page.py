@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
-from journal_proxy import localjournal as lj
-from journal_proxy.gatewayd import EXPORT_MIME
+from journal_proxy.local import journal as lj
+from journal_proxy.upstream.gatewayd import EXPORT_MIME
 
 from .conftest import HTML_PAYLOADS, UNIT, Corpus, CountingRelay, Live
 from .conftest import live_proxy as _proxy

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from journal_proxy import localjournal as lj
-from journal_proxy.signing import signed_query
+from journal_proxy.access.signing import signed_query
+from journal_proxy.local import journal as lj
 
 from .conftest import Live
 from .conftest import live_proxy as live_proxy

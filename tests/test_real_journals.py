@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realsystemd"
 UNIT = "deploy-website.service"

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,11 +57,14 @@ NGINX_SITE = """server {
 
 
 def _wheelhouse() -> Path:
-    """What pip needs inside the container, which has no network: the project's dependencies and
-    its build backend as wheels, downloaded once on the host (kept beside the test venv)."""
+    """What pip needs inside the container, which has no network: the project's dependencies (as
+    pyproject.toml lists them) and its build backend as wheels, downloaded on the host once per
+    list of requirements (kept beside the test venv)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
     wheels = ROOT / ".venv" / "wheelhouse"
     stamp = wheels / ".complete"
-    if not stamp.exists():
+    if not stamp.exists() or stamp.read_text() != "\n".join(wanted):
         wheels.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [
@@ -73,14 +77,12 @@ def _wheelhouse() -> Path:
                 "-d",
                 str(wheels),
                 "--only-binary=:all:",
-                "aiohttp>=3.14.5,<4",
-                "multidict>=6.0",
-                "setuptools>=68",
+                *wanted,
             ],
             check=True,
             timeout=600,
         )
-        stamp.touch()
+        stamp.write_text("\n".join(wanted))
     return wheels
 
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.journal.items import EndReason
+from journal_proxy.journal.verify import REALTIME_LIMIT, realtime_of
+from journal_proxy.local import journal as lj
 from journal_proxy.renderers import iso_time
-from journal_proxy.types import EndReason
-from journal_proxy.verify import REALTIME_LIMIT, realtime_of
 
 from .conftest import FAST, UNIT
 from .helpers import sse_events
@@ -195,7 +195,7 @@ def unbounded_times(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def permissive(value: bytes | None) -> int:
         return int(value) if value else 0
 
-    monkeypatch.setattr("journal_proxy.verify.realtime_of", permissive)
+    monkeypatch.setattr("journal_proxy.journal.verify.realtime_of", permissive)
     yield
 
 

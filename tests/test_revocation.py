@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
-from journal_proxy import revocation
-from journal_proxy.cli import main
+from journal_proxy.access import revocation
+from journal_proxy.access.ids import InvocationId
+from journal_proxy.cli.main import main
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
-from journal_proxy.ids import InvocationId
+from journal_proxy.local import journal as lj
 from journal_proxy.web import make_app
 from journal_proxy.web.app import apply_revocations
 from journal_proxy.web.state import CACHE, HUBS
@@ -37,7 +37,7 @@ INV = InvocationId("0123456789abcdef0123456789abcdef")
 @pytest.fixture(autouse=True)
 def _quiet_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """``main`` sets up the service's logging on stderr; in-process, pytest's capture owns it."""
-    monkeypatch.setattr("journal_proxy.cli.setup_logging", lambda: None)
+    monkeypatch.setattr("journal_proxy.cli.main.setup_logging", lambda: None)
 
 
 @pytest.fixture

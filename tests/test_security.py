@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
-from journal_proxy.localjournal import BOOT_ID, HOSTNAME, MACHINE_ID
+from journal_proxy.local import journal as lj
+from journal_proxy.local.journal import BOOT_ID, HOSTNAME, MACHINE_ID
 
 from .conftest import SECRET_TOKEN, UNIT, Corpus, CountingRelay
 from .helpers import raw_get

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from journal_proxy import localjournal as lj
 from journal_proxy.config import settings_from_mapping
-from journal_proxy.server import ProxyRunner, server_options
+from journal_proxy.local import journal as lj
+from journal_proxy.service.server import ProxyRunner, server_options
 from journal_proxy.web import make_app
 
 from .conftest import UNIT, Corpus

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy.cli import main
+from journal_proxy.cli.main import main
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
 
@@ -56,7 +56,7 @@ def test_serve_without_unit_exits_nonzero_with_one_line(capsys: pytest.CaptureFi
 
 
 def test_flags_override_config_file(tmp_path: Path) -> None:
-    from journal_proxy.cli import build_parser, settings_from_args
+    from journal_proxy.cli.main import build_parser, settings_from_args
 
     cfg = tmp_path / "proxy.toml"
     cfg.write_text(

@@ -16,12 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer, make_mocked_request
 
-from journal_proxy.cli import main
-from journal_proxy.config import settings_from_mapping
-from journal_proxy.errors import ConfigError
-from journal_proxy.logs import AccessLogger
-from journal_proxy.server import server_options
-from journal_proxy.signing import (
+from journal_proxy.access.signing import (
     LinkCheck,
     check,
     link_query,
@@ -30,6 +25,11 @@ from journal_proxy.signing import (
     parse_duration,
     signed_query,
 )
+from journal_proxy.cli.main import main
+from journal_proxy.config import settings_from_mapping
+from journal_proxy.errors import ConfigError
+from journal_proxy.service.log_format import AccessLogger
+from journal_proxy.service.server import server_options
 from journal_proxy.web import make_app
 
 from .conftest import UNIT, Corpus, CountingRelay
@@ -44,7 +44,7 @@ DAY = 86400
 @pytest.fixture(autouse=True)
 def _quiet_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """``main`` sets up the service's logging on stderr; in-process, pytest's capture owns it."""
-    monkeypatch.setattr("journal_proxy.cli.setup_logging", lambda: None)
+    monkeypatch.setattr("journal_proxy.cli.main.setup_logging", lambda: None)
 
 
 class Clock:

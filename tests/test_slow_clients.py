@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT, Corpus
 from .helpers import split_response

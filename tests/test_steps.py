@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journal_proxy.commands import AnnotationCommand, GroupCommand, parse_command
-from journal_proxy.triage import LineInfo, Triage
+from journal_proxy.triage.combined import LineInfo, Triage
+from journal_proxy.triage.markers import AnnotationCommand, GroupCommand, parse_command
 
 from .helpers_triage import Run
 

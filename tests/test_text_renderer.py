@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal_proxy.entry import Entry
-from journal_proxy.lifecycle import Status
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.lifecycle import Status
 from journal_proxy.renderers.text import TextRenderer
 
 from .conftest import Corpus
@@ -86,7 +86,7 @@ def test_plain_by_default_so_grep_finds_a_coloured_line() -> None:
 def test_a_redrawn_line_is_written_as_its_final_state() -> None:
     """The masker resolves CR redraws (so what it masks is what is shown); the renderer gets the
     final state, and no raw CR moves a terminal's cursor back over the timestamp."""
-    from journal_proxy.mask import Masker
+    from journal_proxy.mask.masker import Masker
 
     session = Masker.build().session()
     r = TextRenderer()
@@ -137,7 +137,7 @@ async def test_txt_is_plain_for_grep_and_colour_is_asked_for(proxy: Any, corpus:
 
 def test_a_finished_log_with_problems_ends_with_a_summary_line() -> None:
     """The header is written before any line is read, so the counts come at the end."""
-    from journal_proxy.lifecycle import Status
+    from journal_proxy.journal.lifecycle import Status
 
     r = TextRenderer()
     r.entry(1, Entry(T, 6, "deploy", "building", "u", (), None, ""))

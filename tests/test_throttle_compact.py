@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal_proxy import limits
-from journal_proxy.limits import RefusalThrottle
+from journal_proxy.access import limits
+from journal_proxy.access.limits import RefusalThrottle
 
 
 class Reference:

@@ -1,4 +1,4 @@
-"""A finished run's lines that journald left without an invocation ID (journal_proxy/unlabelled.py).
+"""A finished run's lines that journald left without an invocation ID (journal_proxy/journal/unlabelled.py).
 
 systemd 252 labels a line from the unit's current-invocation record, which PID 1 drops when the
 unit ends, so a command that ends quickly can lose the label on its last lines: measured under a
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT
 

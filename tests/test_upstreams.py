@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy import localjournal as lj
+from journal_proxy.local import journal as lj
 
 from .conftest import UNIT, closed_port, live_proxy, silent_server, wait_for_log
 from .helpers import eventually, wait_until

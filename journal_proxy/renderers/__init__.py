@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Protocol
 
-from ..ansi import sanitize
-from ..entry import Entry
-from ..lifecycle import Status
-from ..triage import Summary
-from ..types import EndReason, Source
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.items import EndReason, Source
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.terminal.ansi import sanitize
+from journal_proxy.triage.combined import Summary
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -2,9 +2,9 @@
 
 Every piece of log text goes through :func:`html.escape`; ANSI colours become classes from a fixed
 vocabulary (no inline ``style``, which the Content-Security-Policy forbids anyway: 256-colour and
-24-bit colours are classes too, see :func:`journal_proxy.ansi.nearest_palette_index`).  An
+24-bit colours are classes too, see :func:`journal_proxy.terminal.ansi.nearest_palette_index`).  An
 http(s) URL in a message becomes ``<a href>`` with ``rel="noopener noreferrer nofollow"``; its
-``href`` is the escaped URL text itself, which :data:`journal_proxy.ansi.URL_RE` only matches
+``href`` is the escaped URL text itself, which :data:`journal_proxy.terminal.ansi.URL_RE` only matches
 when it starts with ``http://`` or ``https://``, so no other scheme can become a link.  The page
 works without JavaScript; ``app.js`` adds live lines, search, anchors and the view switches.
 
@@ -23,16 +23,16 @@ from collections.abc import Mapping
 from html import escape
 from types import MappingProxyType
 
-from ..annotations import NO_MATCHERS, ProblemMatchers
-from ..ansi import sanitize, to_spans
-from ..entry import Entry
-from ..lifecycle import Status
-from ..links import to_parts
-from ..steps import GroupSpan, StepSpan
-from ..styles import resolve_redraws, strip_sgr
-from ..triage import LineInfo, Summary, Triage
-from ..types import EndReason, Source
-from . import END_REASONS, HTML_HEAD_START, iso_time
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.items import EndReason, Source
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.renderers import END_REASONS, HTML_HEAD_START, iso_time
+from journal_proxy.renderers.urls import to_parts
+from journal_proxy.terminal.ansi import sanitize, to_spans
+from journal_proxy.terminal.styles import resolve_redraws, strip_sgr
+from journal_proxy.triage.combined import LineInfo, Summary, Triage
+from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
+from journal_proxy.triage.steps import GroupSpan, StepSpan
 
 #: Lines per block; each block is skipped by layout while off screen (``content-visibility``).
 CHUNK_LINES = 500
@@ -187,7 +187,7 @@ class HtmlRenderer:
     ) -> None:
         """``state_icons``: favicon URLs by final state (``succeeded``, ``failed``), which app.js
         switches to when a live run ends, so a background tab shows the outcome.  ``link_query``:
-        a signed link's checked ``?exp=...&sig=...`` (:func:`journal_proxy.signing.link_query`),
+        a signed link's checked ``?exp=...&sig=...`` (:func:`journal_proxy.access.signing.link_query`),
         carried on to the Raw and Download links."""
         self._id = invocation_id
         self._icon = icon_url

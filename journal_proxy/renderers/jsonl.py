@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ..annotations import NO_MATCHERS, ProblemMatchers
-from ..ansi import sanitize
-from ..entry import Entry
-from ..lifecycle import Status
-from ..triage import LineInfo, Triage
-from ..types import EndReason, Source
-from . import iso_time, status_dict, summary_dict
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.items import EndReason, Source
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.renderers import iso_time, status_dict, summary_dict
+from journal_proxy.terminal.ansi import sanitize
+from journal_proxy.triage.combined import LineInfo, Triage
+from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

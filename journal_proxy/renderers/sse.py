@@ -22,14 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ..annotations import NO_MATCHERS, ProblemMatchers
-from ..ansi import sanitize, to_spans
-from ..entry import Entry
-from ..lifecycle import Status
-from ..triage import Triage
-from ..types import EndReason, Source
-from . import status_dict, summary_dict
-from .jsonl import entry_object
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.items import EndReason, Source
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.renderers import status_dict, summary_dict
+from journal_proxy.renderers.jsonl import entry_object
+from journal_proxy.terminal.ansi import sanitize, to_spans
+from journal_proxy.triage.combined import Triage
+from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

@@ -10,14 +10,14 @@ only ever produce the third:
 So a message cannot forge the header or another entry (systemd's ``Finished ...`` lines, say):
 each of its line breaks is followed by the continuation marker.  Line breaks are LF and the
 Unicode line and paragraph separators (U+2028, U+2029, which ``str.splitlines`` and some viewers
-break on); every other control character is already gone (:func:`~journal_proxy.ansi.sanitize`).
+break on); every other control character is already gone (:func:`~journal_proxy.terminal.ansi.sanitize`).
 An identifier is a label and always stays on its line: its line breaks become spaces.
 
 Plain by default, because people ``grep`` this (``curl URL.txt | grep 'error: tests failed'``
 must match a line that the script coloured): colour codes are removed.  A terminal user asks for
 them with ``?color`` (:func:`journal_proxy.web.formats.wants_color`).  Either way a line that
 redraws itself with carriage returns is written as its final state
-(:func:`~journal_proxy.ansi.resolve_redraws`): a raw CR would send the reader's cursor back over
+(:func:`~journal_proxy.terminal.ansi.resolve_redraws`): a raw CR would send the reader's cursor back over
 our timestamp, and ``grep`` would see every intermediate state.
 """
 
@@ -26,14 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..annotations import NO_MATCHERS, ProblemMatchers
-from ..ansi import sanitize
-from ..entry import Entry
-from ..lifecycle import Status
-from ..styles import resolve_redraws, strip_sgr
-from ..triage import Triage
-from ..types import EndReason, Source
-from . import END_REASONS, iso_time
+from journal_proxy.journal.entry import Entry
+from journal_proxy.journal.items import EndReason, Source
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.renderers import END_REASONS, iso_time
+from journal_proxy.terminal.ansi import sanitize
+from journal_proxy.terminal.styles import resolve_redraws, strip_sgr
+from journal_proxy.triage.combined import Triage
+from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
 
 #: What each line break inside a message becomes: a continuation line starts with "  | ".
 CONTINUATION = "\n  | "

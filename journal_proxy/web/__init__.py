@@ -6,6 +6,6 @@
 Everything these call takes plain values.
 """
 
-from .app import make_app
+from journal_proxy.web.app import make_app
 
 __all__ = ["make_app"]

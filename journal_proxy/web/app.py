@@ -11,25 +11,25 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from ..annotations import build_matchers
-from ..assets import Assets
-from ..cache import FinishedLogCache
-from ..gatewayd import GatewaydClient
-from ..hub_registry import HubRegistry
-from ..ids import parse_invocation_id
-from ..invocation_log import Counters, InvocationQuery
-from ..keep import Keeper
-from ..limits import RefusalThrottle, StreamLimiter
-from ..mask import Masker
-from ..metrics import Kind, Metrics, Tally
-from ..revocation import RevocationList
-from ..settings import Settings
-from ..shared_read import SharedReads
-from ..types import EndReason
-from ..upstreams import Located, locate
-from . import routes
-from .responses import add_security_headers, map_errors
-from .state import (
+from journal_proxy.access.ids import parse_invocation_id
+from journal_proxy.access.limits import RefusalThrottle, StreamLimiter
+from journal_proxy.access.revocation import RevocationList
+from journal_proxy.delivery.cache import FinishedLogCache
+from journal_proxy.delivery.hub_registry import HubRegistry
+from journal_proxy.delivery.keep import Keeper
+from journal_proxy.delivery.locate import Located, locate
+from journal_proxy.delivery.shared_read import SharedReads
+from journal_proxy.journal.invocation_log import Counters, InvocationQuery
+from journal_proxy.journal.items import EndReason
+from journal_proxy.mask.masker import Masker
+from journal_proxy.settings import Settings
+from journal_proxy.triage.problems import build_matchers
+from journal_proxy.upstream.gatewayd import GatewaydClient
+from journal_proxy.web import routes
+from journal_proxy.web.assets import Assets
+from journal_proxy.web.metrics import Kind, Metrics, Tally
+from journal_proxy.web.responses import add_security_headers, map_errors
+from journal_proxy.web.state import (
     ASSETS,
     CACHE,
     CLIENTS,

@@ -6,14 +6,14 @@ from enum import Enum
 
 from aiohttp import web
 
-from ..ids import LogFormat, LogTarget
-from ..renderers import Renderer
-from ..renderers.html import HtmlRenderer
-from ..renderers.jsonl import JsonLinesRenderer
-from ..renderers.sse import SseRenderer
-from ..renderers.text import TextRenderer
-from ..signing import link_query
-from .state import ASSETS, MATCHERS
+from journal_proxy.access.ids import LogFormat, LogTarget
+from journal_proxy.access.signing import link_query
+from journal_proxy.renderers import Renderer
+from journal_proxy.renderers.html import HtmlRenderer
+from journal_proxy.renderers.jsonl import JsonLinesRenderer
+from journal_proxy.renderers.sse import SseRenderer
+from journal_proxy.renderers.text import TextRenderer
+from journal_proxy.web.state import ASSETS, MATCHERS
 
 
 class Kind(Enum):

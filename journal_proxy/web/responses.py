@@ -18,7 +18,8 @@ from html import escape
 
 from aiohttp import web
 
-from ..errors import (
+from journal_proxy.access.limits import client_address
+from journal_proxy.errors import (
     InvocationNotFound,
     LinkExpired,
     LinkRevoked,
@@ -31,9 +32,8 @@ from ..errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from ..limits import client_address
-from ..renderers import HTML_HEAD_START
-from .state import ASSETS, SETTINGS, TALLY, THROTTLE
+from journal_proxy.renderers import HTML_HEAD_START
+from journal_proxy.web.state import ASSETS, SETTINGS, TALLY, THROTTLE
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

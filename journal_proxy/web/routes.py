@@ -8,7 +8,11 @@ import asyncio
 
 from aiohttp import web
 
-from ..errors import (
+from journal_proxy.access.ids import InvocationId, parse_log_path
+from journal_proxy.access.signing import LinkCheck
+from journal_proxy.access.signing import check as check_signature
+from journal_proxy.delivery.opening import open_follow
+from journal_proxy.errors import (
     LinkExpired,
     LinkRevoked,
     MethodNotAllowed,
@@ -17,14 +21,10 @@ from ..errors import (
     SignatureRequired,
     Throttled,
 )
-from ..ids import InvocationId, parse_log_path
-from ..invocation_log import InvocationQuery
-from ..signing import LinkCheck
-from ..signing import check as check_signature
-from ..streams import open_follow
-from .formats import negotiate, renderer_for, resume_from, wants_follow
-from .responses import client_of, plain
-from .state import (
+from journal_proxy.journal.invocation_log import InvocationQuery
+from journal_proxy.web.formats import negotiate, renderer_for, resume_from, wants_follow
+from journal_proxy.web.responses import client_of, plain
+from journal_proxy.web.state import (
     ASSETS,
     CLIENTS,
     CLOCK,
@@ -38,7 +38,7 @@ from .state import (
     STREAMS,
     THROTTLE,
 )
-from .streaming import respond, respond_current
+from journal_proxy.web.streaming import respond, respond_current
 
 LOG_METHODS = ("GET", "HEAD")
 

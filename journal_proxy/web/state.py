@@ -6,19 +6,19 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ..annotations import ProblemMatchers
-from ..assets import Assets
-from ..cache import FinishedLogCache
-from ..gatewayd import GatewaydClient
-from ..hub_registry import HubRegistry
-from ..invocation_log import Counters
-from ..keep import Keeper
-from ..limits import RefusalThrottle, StreamLimiter
-from ..mask import Masker
-from ..metrics import Metrics, Tally
-from ..revocation import RevocationList
-from ..settings import Settings
-from ..shared_read import SharedReads
+from journal_proxy.access.limits import RefusalThrottle, StreamLimiter
+from journal_proxy.access.revocation import RevocationList
+from journal_proxy.delivery.cache import FinishedLogCache
+from journal_proxy.delivery.hub_registry import HubRegistry
+from journal_proxy.delivery.keep import Keeper
+from journal_proxy.delivery.shared_read import SharedReads
+from journal_proxy.journal.invocation_log import Counters
+from journal_proxy.mask.masker import Masker
+from journal_proxy.settings import Settings
+from journal_proxy.triage.problems import ProblemMatchers
+from journal_proxy.upstream.gatewayd import GatewaydClient
+from journal_proxy.web.assets import Assets
+from journal_proxy.web.metrics import Metrics, Tally
 
 MATCHERS = web.AppKey("matchers", ProblemMatchers)
 SETTINGS = web.AppKey("settings", Settings)

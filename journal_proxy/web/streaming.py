@@ -18,17 +18,17 @@ from contextlib import aclosing
 
 from aiohttp import web
 
-from ..cache import CachedBody, FinishedLogCache
-from ..entry import Entry, NumberedEntry
-from ..errors import InvocationNotFound, UpstreamError
-from ..ids import InvocationId
-from ..invocation_log import InvocationQuery
-from ..keep import Keeper
-from ..lifecycle import Status
-from ..renderers import Renderer, last_resort_end
-from ..streams import OpenedLog, open_now
-from ..types import Ended, EndReason, Marker, Seen, StatusChanged
-from .state import CACHE, CLIENTS, KEEPER, MASKER, READS, SETTINGS, TALLY
+from journal_proxy.access.ids import InvocationId
+from journal_proxy.delivery.cache import CachedBody, FinishedLogCache
+from journal_proxy.delivery.keep import Keeper
+from journal_proxy.delivery.opening import OpenedLog, open_now
+from journal_proxy.errors import InvocationNotFound, UpstreamError
+from journal_proxy.journal.entry import Entry, NumberedEntry
+from journal_proxy.journal.invocation_log import InvocationQuery
+from journal_proxy.journal.items import Ended, EndReason, Marker, Seen, StatusChanged
+from journal_proxy.journal.lifecycle import Status
+from journal_proxy.renderers import Renderer, last_resort_end
+from journal_proxy.web.state import CACHE, CLIENTS, KEEPER, MASKER, READS, SETTINGS, TALLY
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The built-in demo: a real journal and gatewayd with runs that look like deploys."""

@@ -1,0 +1,209 @@
+"""The demo's three runs of ``deploy-website.service``: succeeded, failed, and one still running.
+
+A fixed seed makes every demo (and every screenshot of it) show the same lines; only the
+invocation IDs and the times change.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from journal_proxy.demo.steps import (
+    FAILING_PAGE,
+    build_incremental,
+    fetch,
+    header,
+    install,
+    notify_in_progress,
+    publish,
+    rendered,
+    run_tests,
+    site_pages,
+    smoke_test,
+)
+from journal_proxy.demo.writer import (
+    CYAN,
+    DIM,
+    GREEN,
+    RED,
+    UNIT,
+    YELLOW,
+    Line,
+    Run,
+    X,
+    as_pair,
+    consumed,
+    finished_ok,
+)
+from journal_proxy.local import journal as lj
+
+
+def succeeded_run(inv: str, start: int, rng: random.Random, pages: list[str]) -> bytes:
+    run = Run(inv, start, rng)
+    run.systemd(lj.starting(run.clock, UNIT, inv))
+    notify_in_progress(run)
+    fetch(run, "4f1c2ab", "9e0d7c1", "Pricing page: show yearly plans")
+    install(run, 20.0)
+    build_incremental(run, pages, 412, 15.0)
+    run_tests(run, 8.0)
+    publish(run, "9e0d7c1", pages, 412)
+    smoke_test(run)
+    run.wait(0.02)
+    run.systemd(finished_ok(run.clock, inv, "41.873s"))
+    return run.take()
+
+
+def failed_run(inv: str, start: int, rng: random.Random, pages: list[str]) -> bytes:
+    """A full rebuild (a shared template changed) in which one German page fails to render."""
+    run = Run(inv, start, rng)
+    run.systemd(lj.starting(run.clock, UNIT, inv))
+    notify_in_progress(run)
+    fetch(run, "9e0d7c1", "1b7e3aa", "Pricing: show prices in the visitor's currency")
+    install(run, 19.0)
+    total = _full_build_with_one_error(run, pages)
+    run.line(
+        f"{RED}Built {total - 1:,} of {total:,} pages in 33.4 s: 1 error, 1 warning{X}",
+        3,
+        after=0.3,
+    )
+    run.line(
+        f"{RED}deploy: build failed, not publishing;{X} https://www.example.com still serves 9e0d7c1",
+        3,
+        after=0.05,
+    )
+    run.wait(0.03)
+    run.systemd(lj.failed(run.clock, UNIT, inv, status=1))
+    run.systemd(consumed(run.clock, inv, "52.106s"))
+    return run.take()
+
+
+def _full_build_with_one_error(run: Run, pages: list[str]) -> int:
+    """Every page in three languages; the German price page fails.  Returns the page count."""
+    total = len(pages) * 3
+    run.line(
+        header(
+            f"Building site (full: templates/partials/price-table.html changed, {total:,} pages)"
+        ),
+        after=0.2,
+    )
+    lines: list[Line] = [rendered(run, lang, p) for lang in ("en", "de", "fr") for p in pages]
+    at = len(pages) + pages.index(FAILING_PAGE) + 1
+    lines[at - 1 : at] = [
+        (
+            f"{RED}ERROR{X}   render  de  /de{FAILING_PAGE}  templates/partials/price-table.html, "
+            "line 42: {{ plan.price | money(plan.currency) }}",
+            3,
+        ),
+        (
+            f"{RED}ERROR{X}     jinja2.exceptions.UndefinedError: 'dict object' has no attribute "
+            "'currency' (data/plans/de.yaml has no currency for plan 'team')",
+            3,
+        ),
+    ]
+    lines.insert(
+        len(pages) // 2,
+        (
+            f"{YELLOW}WARNING{X}  /blog/ links to /docs/sso-audit/ which redirects (301) to /docs/sso/",
+            4,
+        ),
+    )
+    run.spread(lines, 33.0)
+    return total
+
+
+@dataclass
+class Backfill:
+    """The running run's last step: a backfill with no end of its own (a progress line each)."""
+
+    rng: random.Random
+    rows: int = 0
+    batch: int = 0
+    last_id: int = 1_000_000
+
+    def next_line(self, seconds: float) -> Line:
+        """The line after ``seconds`` more of work: mostly progress, sometimes a checkpoint or a
+        lock wait, as a long migration really reports."""
+        rate = int(self.rng.gauss(4200, 350))
+        done = max(5000, round(rate * seconds / 5000) * 5000)
+        self.rows += done
+        self.batch += done // 5000
+        self.last_id += done + self.rng.randint(0, 900)
+        roll = self.rng.random()
+        if roll < 0.03:
+            return (
+                f"{YELLOW}WARNING{X}  batch {self.batch:,} waited "
+                f"{self.rng.uniform(1.5, 3.5):.1f} s for a lock on posts (autovacuum); "
+                "backing off 1 s",
+                4,
+            )
+        if self.batch % 40 < done // 5000:
+            return (
+                f"  {CYAN}checkpoint{X}  {self.rows:,} rows committed, replication lag "
+                f"{self.rng.uniform(0.1, 0.9):.1f} s",
+                5,
+            )
+        return (
+            f"  backfill posts.search_vector  batch {self.batch:>5,}  {self.rows:>11,} rows  "
+            f"{GREEN}{rate:,} rows/s{X}  {DIM}last id {self.last_id:,}{X}"
+        )
+
+
+def running_run(
+    inv: str, start: int, now: int, rng: random.Random, pages: list[str]
+) -> tuple[Run, Backfill]:
+    """Everything the running run wrote before the demo started; the backfill goes on live."""
+    run = Run(inv, start, rng)
+    run.systemd(lj.starting(run.clock, UNIT, inv))
+    notify_in_progress(run)
+    fetch(run, "1b7e3aa", "5c2d9f0", "Search: new analyzer for posts, backfill search_vector")
+    install(run, 18.0)
+    build_incremental(run, pages, 138, 7.0)
+    run_tests(run, 8.0)
+    run.line(header("Migrating database"), after=0.2)
+    run.spread(
+        [
+            "Applying 0042_search_vector (adds posts.search_vector, backfills in batches of 5,000)",
+            "ALTER TABLE posts ADD COLUMN search_vector tsvector",
+            f"{DIM}index posts_search_vector_idx is built after the backfill (CONCURRENTLY){X}",
+            "backfill posts.search_vector: 9.8 million rows, no ETA while autovacuum runs",
+        ],
+        1.5,
+    )
+    backfill = Backfill(rng)
+    while True:
+        gap = rng.uniform(1.0, 3.0)
+        if run.clock.usec + int(gap * 1e6) >= now:
+            break
+        message, priority = as_pair(backfill.next_line(gap))
+        run.line(message, priority, after=gap)
+    return run, backfill
+
+
+@dataclass(frozen=True)
+class DemoJournal:
+    """The three runs written for the demo; ``running`` and ``backfill`` go on writing."""
+
+    succeeded: str
+    failed: str
+    running: str
+    running_run: Run
+    backfill: Backfill
+
+
+def build_demo(directory: Path, now: int | None = None, seed: int = 20) -> DemoJournal:
+    """Write the finished runs to ``directory/history.journal``; return the running one unwritten.
+
+    A fixed seed makes every demo (and every screenshot of it) show the same lines; only the
+    invocation IDs and the times (relative to ``now``) change.
+    """
+    now = lj.now_usec() if now is None else now
+    rng = random.Random(seed)  # noqa: S311 - made-up log lines, not secrets
+    pages = site_pages(rng, 1130)
+    ok, bad, live = lj.new_invocation_id(), lj.new_invocation_id(), lj.new_invocation_id()
+    history = succeeded_run(ok, now - 47 * 60 * 10**6, rng, pages)
+    history += failed_run(bad, now - 12 * 60 * 10**6, rng, pages)
+    lj.write_journal(directory, "history", history)
+    running, backfill = running_run(live, now - 95 * 10**6, now, rng, pages)
+    return DemoJournal(ok, bad, live, running, backfill)

@@ -1,0 +1,1 @@
+"""Local journals, gatewayd and proxy processes, for the tests, benches and demo."""

@@ -1,0 +1,1 @@
+"""Triage: steps, group markers, errors and warnings, and how a log adds up."""
