@@ -442,6 +442,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("errno", "error", CAUSE, _PATHS, _errno),
     # -- everything else that says it is an error -------------------------------------------
+    # Python's logging in its default format: ``ERROR:sitegen.render:message``.
+    Rule(
+        "python-logging",
+        "error",
+        CAUSE,
+        "EFC",
+        _r("python-logging", r"(?:ERROR|CRITICAL|FATAL):[\w.-]{1,100}+:"),
+    ),
     Rule(
         "error",
         "error",
@@ -471,7 +479,7 @@ RULES: tuple[Rule, ...] = (
         _r(
             "warning",
             r"(?:WARNING|WARN|Warning|warning|npm WARN|npm warn|\[(?:WARNING|"
-            r"WARN)\])(?:\[[^\]\n]{0,40}+\])?[:!\]]? ",
+            r"WARN)\])(?::[\w.-]{1,100}+:|(?:\[[^\]\n]{0,40}+\])?(?:[:!\]]| ))",
         ),
     ),
     Rule(

@@ -95,6 +95,15 @@ class ErrorBlock:
         self.keys: list[int] = []
         self.runner = annotation.reason != "systemd"
 
+    def key(self, line: int, message: str) -> None:
+        """A later line worth showing (``Caused by:``, a traceback's exception): it makes the error
+        a cause, and the last one joins the first line's text, which alone says little
+        (``Traceback (most recent call last):``)."""
+        self.keys = [*self.keys[-1:], line]
+        self.grade = max(self.grade, CAUSE)
+        head = self.text.split(" … ", 1)[0]
+        self.text = f"{head} … {message}"[:CAUSE_TEXT]
+
     def shown(self) -> list[int]:
         """The lines of this error a summary shows: its first few, then its key lines."""
         lines = list(range(self.first, min(self.last, self.first + CAUSE_HEAD - 1) + 1))
@@ -280,8 +289,7 @@ class Triage:
         if annotation.part and annotation.level == "error" and self._open is not None:
             self._open.last = line
             if annotation.key:
-                self._open.keys = [*self._open.keys[-1:], line]
-                self._open.grade = max(self._open.grade, CAUSE)
+                self._open.key(line, message)
             return LineInfo(*step, annotation)
         self._count(line, step, annotation, message)
         return LineInfo(*step, annotation)

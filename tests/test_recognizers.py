@@ -35,6 +35,11 @@ ERRORS = [
         ECHO,
     ),
     ("ValueError: bad config", "error", CAUSE),
+    (
+        "ERROR:sitegen.render:de /de/docs/ failed: templates/price-table.html, line 42",
+        "python-logging",
+        CAUSE,
+    ),
     # Java: Maven, Gradle, javac, surefire, stack traces
     ("[ERROR] /src/main/java/App.java:[12,5] cannot find symbol", "maven", CAUSE),
     ("[\x1b[1;31mERROR\x1b[m] COMPILATION ERROR : ", "maven", CAUSE),
