@@ -71,6 +71,9 @@ class Rule:
     start: re.Pattern[str] | Callable[[str], bool]
     needle: str = ""
     cont: re.Pattern[str] | None = None
+    #: Substrings of which a line must hold one before the start is tried: a few ``in`` tests
+    #: spare most lines the patterns of the rules that can start with any word.
+    requires: tuple[str, ...] = ()
     end: re.Pattern[str] | None = None
     key: re.Pattern[str] | None = None
 
@@ -210,6 +213,7 @@ RULES: tuple[Rule, ...] = (
         ),
         cont=_r("java.cont", _JAVA_FRAME),
         key=_r("java.key", r"Caused by: "),
+        requires=("Exception", "Error", "Throwable", "Failure"),
     ),
     Rule(
         "javac",
@@ -236,6 +240,7 @@ RULES: tuple[Rule, ...] = (
         _UPPER + _LOWER,
         _r("gradle-test", r"[\w.$]++ > .*FAILED$"),
         cont=_r("gradle-test.cont", _INDENTED),
+        requires=(" > ",),
     ),
     Rule("build-failed", "error", ECHO, "B", _r("build-failed", r"BUILD FAILED")),
     # -- Go ------------------------------------------------------------------------------
@@ -370,6 +375,7 @@ RULES: tuple[Rule, ...] = (
             r"\S++\s++: ok=\d++\s++changed=\d++\s++unreachable=\d++\s++"
             r"failed=[1-9]",
         ),
+        requires=("ok=",),
     ),
     Rule(
         "terraform",
@@ -415,6 +421,7 @@ RULES: tuple[Rule, ...] = (
         CAUSE,
         _PATHS + "H",
         _r("ssh", r"ssh: |(?:[^\s:]++: )?Permission denied \(|Host key verification failed"),
+        requires=(": ", "Host key"),
     ),
     Rule("git", "error", CAUSE, "!", _r("git", r"! \[(?:remote )?rejected\]")),
     Rule("curl", "error", CAUSE, "c", _r("curl", r"curl: \(\d++\) ")),
@@ -427,7 +434,14 @@ RULES: tuple[Rule, ...] = (
     ),
     # -- the shell and its tools ----------------------------------------------------------
     Rule("command-not-found", "error", CAUSE, "", _command_not_found, needle="not found"),
-    Rule("shell", "error", CAUSE, _PATHS, _r("shell", r"[\w./~-]++: (?:line )?\d++: ")),
+    Rule(
+        "shell",
+        "error",
+        CAUSE,
+        _PATHS,
+        _r("shell", r"[\w./~-]++: (?:line )?\d++: "),
+        requires=(": ",),
+    ),
     Rule("linker-exit", "error", ECHO, "c", _r("linker-exit", r"collect2: error: ")),
     Rule(
         "tool",
@@ -439,8 +453,9 @@ RULES: tuple[Rule, ...] = (
             r"(?!(?:error|fatal|warning): )[a-z][\w.-]{0,30}+: (?:cannot |can't |"
             r"failed to |unable to |(?:fatal )?error: |fatal: |[Ee]rror\b)",
         ),
+        requires=(": ",),
     ),
-    Rule("errno", "error", CAUSE, _PATHS, _errno),
+    Rule("errno", "error", CAUSE, _PATHS, _errno, requires=(": ",)),
     # -- everything else that says it is an error -------------------------------------------
     # Python's logging in its default format: ``ERROR:sitegen.render:message``.
     Rule(
@@ -449,6 +464,7 @@ RULES: tuple[Rule, ...] = (
         CAUSE,
         "EFC",
         _r("python-logging", r"(?:ERROR|CRITICAL|FATAL):[\w.-]{1,100}+:"),
+        requires=(":",),
     ),
     Rule(
         "error",
@@ -461,6 +477,7 @@ RULES: tuple[Rule, ...] = (
             r"CRITICAL|E|error|fatal|Fatal)(?:\[[^\]\n]{0,40}+\])?[:!] ",
         ),
         cont=_GENERIC_CONT,
+        requires=(":", "!"),
     ),
     Rule(
         "log-level",
@@ -468,6 +485,7 @@ RULES: tuple[Rule, ...] = (
         CAUSE,
         _UPPER + "[0123456789",
         _r("log-level", r"(?:[^\s\d]*+\d\S*+ ){1,3}?\[?(?:ERROR|FATAL|CRITICAL)\]?[\s:]"),
+        requires=("ERROR", "FATAL", "CRITICAL"),
     ),
     Rule("logfmt", "error", CAUSE, "", _r("logfmt", r".{0,2000}+"), needle="level=error"),
     # -- warnings -----------------------------------------------------------------------
@@ -481,6 +499,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:WARNING|WARN|Warning|warning|npm WARN|npm warn|\[(?:WARNING|"
             r"WARN)\])(?::[\w.-]{1,100}+:|(?:\[[^\]\n]{0,40}+\])?(?:[:!\]]| ))",
         ),
+        requires=("WARN", "warn", "Warn"),
     ),
     Rule(
         "cc-warning",
@@ -493,19 +512,20 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _dispatch(rules: tuple[Rule, ...]) -> tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]]:
-    """Rules by the first character of a line, and the rules selected by a substring, in order."""
+def _dispatch(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
+    """The rules by the first character of a line, in order."""
     by_first: dict[str, list[Rule]] = {}
     for rule in rules:
         for ch in rule.first:
             by_first.setdefault(ch, []).append(rule)
-    return {ch: tuple(found) for ch, found in by_first.items()}, tuple(
-        rule for rule in rules if rule.needle
-    )
+    return {ch: tuple(found) for ch, found in by_first.items()}
 
 
-_BY_FIRST, _BY_NEEDLE = _dispatch(RULES)
 _ORDER = {rule.name: i for i, rule in enumerate(RULES)}
+_BY_FIRST = _dispatch(RULES)
+_BY_NEEDLE = tuple(rule for rule in RULES if rule.needle)
+#: The rules' substrings: most lines hold none (a few ``in`` tests beat one regex search).
+_NEEDLES = tuple(dict.fromkeys(rule.needle for rule in _BY_NEEDLE))
 
 
 def plain(message: str) -> str:
@@ -521,15 +541,23 @@ def plain(message: str) -> str:
     return text
 
 
+def _holds_one(text: str, parts: tuple[str, ...]) -> bool:
+    for part in parts:
+        if part in text:
+            return True
+    return not parts
+
+
 def first_rule(text: str) -> Rule | None:
     """The first rule whose start matches ``text`` (already :func:`plain`), or None."""
     trimmed = text.lstrip(" \t")
-    candidates = _BY_FIRST.get(trimmed[:1], ())
     best: Rule | None = None
-    for rule in candidates:
-        if rule.starts(trimmed):
+    for rule in _BY_FIRST.get(trimmed[:1], ()):
+        if (not rule.requires or _holds_one(trimmed, rule.requires)) and rule.starts(trimmed):
             best = rule
             break
+    if not _holds_one(trimmed, _NEEDLES):
+        return best
     for rule in _BY_NEEDLE:
         earlier = best is None or _ORDER[rule.name] < _ORDER[best.name]
         if earlier and rule.needle in trimmed and rule.starts(trimmed):

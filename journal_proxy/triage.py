@@ -334,10 +334,8 @@ class Triage:
         if block is None:
             return None, ()
         shown = block.shown()
-        for other in others:
-            if len(shown) >= MAX_SHOWN:
-                break
-            shown.append(other.first)
+        room = max(0, MAX_SHOWN - len(shown))
+        shown += sorted(other.first for other in others[:room])  # the closest, in log order
         cause = Cause(block.first, block.last, block.text, block.name)
         return cause, tuple(shown[:MAX_SHOWN])
 
