@@ -22,8 +22,10 @@ _sre_constants: Any = importlib.import_module("re._constants")
 _sre_parse: Any = importlib.import_module("re._parser")
 
 
-def compile_pattern(name: str, pattern: str) -> re.Pattern[str]:
-    """Compile an operator's pattern, refusing ones that can backtrack catastrophically."""
+def compile_linear(name: str, pattern: str) -> re.Pattern[str]:
+    """Compile a pattern, refusing nested unbounded repetition (the shape behind catastrophic
+    backtracking).  The built-in error recognizers use this directly: some of them may match an
+    empty continuation line on purpose."""
     try:
         compiled = re.compile(pattern)
         parsed = _sre_parse.parse(pattern)
@@ -33,6 +35,12 @@ def compile_pattern(name: str, pattern: str) -> re.Pattern[str]:
         raise ConfigError(
             f"mask pattern {name!r}: nested repetition such as (a+)+ can make matching slow"
         )
+    return compiled
+
+
+def compile_pattern(name: str, pattern: str) -> re.Pattern[str]:
+    """Compile an operator's pattern, refusing ones that can backtrack catastrophically."""
+    compiled = compile_linear(name, pattern)
     if compiled.search("") is not None:
         raise ConfigError(f"mask pattern {name!r}: matches the empty string")
     return compiled

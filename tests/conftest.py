@@ -1,6 +1,6 @@
 """Fixtures: a real gatewayd over real journal files, and the proxy in front of it.
 
-The journal is built once per session from export-format entries (``localjournal``), so every
+The journal is built once per session from export-format entries (``journal_proxy.local.journal``), so every
 test reads the same real files through a real ``systemd-journal-gatewayd``.  A counting relay sits
 between the proxy and gatewayd, so tests can assert that a refused request never reached it.
 """

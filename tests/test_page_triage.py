@@ -214,20 +214,25 @@ async def test_error_count_is_right_and_next_previous_visit_each(
     await expect(page.locator("#counts")).to_have_text("5 errors, 1 warning")
     errors = await page.eval_on_selector("#triage", "n => n.dataset.errorLines.split(' ')")
     assert len(errors) == 5
+    # From the top, e goes to the cause: the error closest before the failure (the priority-3
+    # line after the ::error), not systemd's failure lines; then it walks every error in order.
+    cause = await page.eval_on_selector("#triage", "n => n.dataset.cause")
+    assert cause == errors[1]
+    order = errors[1:] + errors[:1]
     await page.locator("#log").focus()
-    for n in errors:
+    for n in order:
         await page.keyboard.press("e")
         await expect(page.locator(f"#L{n}.xm")).to_be_in_viewport()
         assert await page.locator(".xm").count() == 1
     await page.keyboard.press("e")  # round again
+    await expect(page.locator(f"#L{errors[1]}.xm")).to_be_visible()
+    await page.keyboard.press("Shift+E")
     await expect(page.locator(f"#L{errors[0]}.xm")).to_be_visible()
     await page.keyboard.press("Shift+E")
     await expect(page.locator(f"#L{errors[-1]}.xm")).to_be_visible()
-    await page.keyboard.press("Shift+E")
-    await expect(page.locator(f"#L{errors[-2]}.xm")).to_be_visible()
-    await expect(page.locator("#counts")).to_have_text("Error 4 of 5")
+    await expect(page.locator("#counts")).to_have_text("Error 5 of 5")
     await page.click("#next-error")
-    await expect(page.locator(f"#L{errors[-1]}.xm")).to_be_visible()
+    await expect(page.locator(f"#L{errors[0]}.xm")).to_be_visible()
     # An annotation shows its place and title, never the raw command.
     annotated = page.locator(".l.e", has_text="KeyError")
     await expect(annotated.locator(".al")).to_have_text("site/build.py:42:5")

@@ -68,6 +68,8 @@ class _Seen:
 
     entries: list[dict[str, object]]
     status: dict[str, object]
+    #: The error the proxy ranks as the cause (JSON Lines' last object), if any.
+    cause: dict[str, object] | None = None
 
 
 async def _get_json(session: aiohttp.ClientSession, url: str) -> _Seen | None:
@@ -78,7 +80,10 @@ async def _get_json(session: aiohttp.ClientSession, url: str) -> _Seen | None:
     status = objects[-1].get("status") if objects else None
     if not isinstance(status, dict):
         return None
-    return _Seen([o for o in objects if "line" in o], status)
+    cause = objects[-1].get("cause")
+    return _Seen(
+        [o for o in objects if "line" in o], status, cause if isinstance(cause, dict) else None
+    )
 
 
 async def _wait_served(
@@ -126,9 +131,9 @@ def _duration(seconds: object) -> str:
 def _banner(base: str, gatewayd_url: str, demo: DemoJournal, seen: dict[str, _Seen]) -> str:
     """What a new user reads: one link per run, each with what there is to see in it."""
     ok, bad = seen["succeeded"], seen["failed"]
-    warnings = sum(1 for e in ok.entries if e.get("priority") == 4)
-    errors = [e for e in bad.entries if e.get("priority") == 3 and e.get("identifier") != "systemd"]
-    first = errors[0].get("line") if errors else "?"
+    # Every line is at priority 6, as a unit's output is: what the proxy recognised counts.
+    warnings = sum(1 for e in ok.entries if e.get("level") == "warning")
+    first = bad.cause.get("line") if bad.cause else "?"
     total = len(bad.entries)
     where = f"line {first:,}" if isinstance(first, int) else "somewhere"
     return "\n".join(

@@ -137,7 +137,6 @@ def install(run: Run, seconds: float) -> None:
         f"{YELLOW}WARNING: Running pip as the 'root' user can result in broken permissions and "
         "conflicting behaviour with the system package manager. It is recommended to use a "
         f"virtual environment instead: https://pip.pypa.io/warnings/venv{X}",
-        4,
         after=0.05,
     )
 
@@ -159,11 +158,8 @@ def build_incremental(run: Run, pages: list[str], changed: int, seconds: float) 
     )
     lines.insert(
         changed // 3 + 1,
-        (
-            f"{YELLOW}WARNING{X}  static/img/pricing/hero.png is 2.4 MB; images over 500 kB "
-            "slow the first screen (set images.max_size to silence this)",
-            4,
-        ),
+        "WARNING:sitegen.images:static/img/pricing/hero.png is 2.4 MB; images over 500 kB "
+        "slow the first screen (set images.max_size to silence this)",
     )
     run.spread(lines, seconds)
     run.line(
@@ -222,7 +218,7 @@ def publish(run: Run, commit: str, pages: list[str], changed: int) -> None:
     run.line(
         f"CDN: purged {changed} paths (https://dash.cdn.example.net/purges/{commit}a41)", after=0.9
     )
-    run.line(f"{GREEN}{BOLD}Deployed {commit} to https://www.example.com{X}", 5, after=0.05)
+    run.line(f"{GREEN}{BOLD}Deployed {commit} to https://www.example.com{X}", after=0.05)
 
 
 def smoke_test(run: Run) -> None:

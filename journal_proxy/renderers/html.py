@@ -96,7 +96,11 @@ def _triaged(entry: Entry, info: LineInfo) -> tuple[str, str, str]:
     classes = f"l p{entry.priority}" + (" sys" if entry.lifecycle is not None else "")
     level = info.level
     if level is not None:
-        classes += " e" if level == "error" else " w"
+        annotation = info.annotation
+        if annotation is not None and annotation.part and level == "error":
+            classes += " ec"  # a later line of a multi-line error: part of it, not another
+        else:
+            classes += " e" if level == "error" else " w"
     marker = info.marker
     if marker is not None:
         if marker.kind == "start":
@@ -139,10 +143,15 @@ def _index(summary: Summary) -> str:
         f"{_identifier_html(g.title)}</li>"
         for g in summary.groups
     )
+    cause = last = ""
+    if summary.cause is not None:
+        cause, last = str(summary.cause.first), str(summary.cause.last)
+    shown = " ".join(map(str, summary.shown))
     return (
         f'<nav id="triage" aria-label="Steps and problems" hidden data-errors="{summary.errors}" '
         f'data-warnings="{summary.warnings}" data-failed-step="{failed}" '
-        f'data-error-lines="{errors}" data-warning-lines="{warnings}">\n'
+        f'data-error-lines="{errors}" data-warning-lines="{warnings}" '
+        f'data-cause="{cause}" data-cause-last="{last}" data-shown="{shown}">\n'
         f'<ol class="steps">{steps}</ol>\n<ol class="groups">{groups}</ol>\n</nav>\n'
     )
 

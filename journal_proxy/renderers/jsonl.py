@@ -6,13 +6,17 @@ operator publishes user fields), and, as optional fields only:
 * ``"step"``: the number of the step the line belongs to (1, 2, ... in log order; absent before
   the first command wrote anything).  A step is one command systemd ran (:mod:`..steps`); it is
   told apart by trusted fields that never leave the proxy, so only its number is shown here;
-* ``"level"``: ``"error"`` or ``"warning"`` when the line is one (:mod:`..annotations`);
+* ``"level"``: ``"error"`` or ``"warning"`` when the line is one (:mod:`journal_proxy.triage.problems`);
+* ``"part": true``: a later line of a multi-line error (a traceback's, a stack trace's), which
+  has ``"level": "error"`` too but is not counted again;
 * ``"annotation"``: a workflow command's properties as an object (``{"file": "a.py", "line":
   "3"}``), only when it has some.  Values are strings as written.
 
 For a finished log the first line is ``{"status": {...}}``, so a program can stop reading there;
 the last line is always ``{"status": {...}, "summary": {"errors", "warnings", "failed_step"}}``
-(the summary counts the lines sent), with ``"end"`` when a follow stopped early.
+(the summary counts the lines sent), with ``"end"`` when a follow stopped early, and ``"cause":
+{"line", "last", "message", "recognizer"}`` once the run failed: the error most likely to have
+caused it, the one the page's summary shows first (:mod:`journal_proxy.triage.combined`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from journal_proxy.journal.items import EndReason, Source
 from journal_proxy.journal.lifecycle import Status
 from journal_proxy.renderers import iso_time, status_dict, summary_dict
 from journal_proxy.terminal.ansi import sanitize
-from journal_proxy.triage.combined import LineInfo, Triage
+from journal_proxy.triage.combined import Cause, LineInfo, Triage
 from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -48,9 +52,21 @@ def entry_object(line: int, entry: Entry, info: LineInfo | None = None) -> dict[
         annotation = info.annotation
         if annotation is not None:
             obj["level"] = annotation.level
+            if annotation.part:
+                obj["part"] = True
             if annotation.params:
                 obj["annotation"] = {sanitize(k): sanitize(v) for k, v in annotation.params}
     return obj
+
+
+def cause_dict(cause: Cause) -> dict[str, object]:
+    """The cause as JSON: its first and last line, its first line's text, what found it."""
+    return {
+        "line": cause.first,
+        "last": cause.last,
+        "message": sanitize(cause.text),
+        "recognizer": cause.name,
+    }
 
 
 class JsonLinesRenderer:
@@ -80,10 +96,13 @@ class JsonLinesRenderer:
         return (_dumps({"status": status_dict(status)}) + "\n").encode()
 
     def end(self, status: Status, reason: EndReason | None) -> bytes:
+        summary = self.triage.summary()
         obj: dict[str, object] = {
             "status": status_dict(status),
-            "summary": summary_dict(self.triage.summary()),
+            "summary": summary_dict(summary),
         }
+        if summary.cause is not None:
+            obj["cause"] = cause_dict(summary.cause)
         if reason is not None:
             obj["end"] = reason
         if self._source.host:

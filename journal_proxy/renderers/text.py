@@ -102,8 +102,12 @@ class TextRenderer:
         summary = self._triage.summary()
         found = summary.errors or summary.warnings or summary.failed_step is not None
         if found and status.finished and reason in (None, EndReason.FINISHED):
-            # "# 2 errors, 1 warning; failed step 2: deploy.sh": the step name is log text
-            out = f"# {_BREAK.sub(' ', self._shown(summary.describe()))}\n"
+            # "# 2 errors, 1 warning; failed step 2: deploy.sh; cause: line 12: fatal: ...":
+            # the step name and the cause are log text, on this one line
+            words = summary.describe()
+            if summary.cause is not None:
+                words += "; " + summary.describe_cause()
+            out = f"# {_BREAK.sub(' ', self._shown(words))}\n"
         if reason is not None:
             why = END_REASONS.get(reason, reason)
             out += f"# end of stream: {why}; {_summary(status)}\n"

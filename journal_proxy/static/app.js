@@ -28,9 +28,10 @@
   // textContent, and shows anything it does not recognise as text.
   const LINE_RE = /^<div id="L(\d+)" class="l p([0-7])((?: [a-z]+)*)" data-n="\d+" data-t="([^"<>]*)" data-h="([^"<>]*)"(?: data-group="(\d+)")?>([\s\S]*)$/;
   const SH_RE = /^<div class="sh" id="S(\d+)" data-step="\d+" data-first="(\d+)">([^<]*)$/;
-  // The only extra classes a line may carry: systemd's own, error, warning, group header
+  // The only extra classes a line may carry: systemd's own, error (and a later line of one),
+  // warning, group header
   // (expanded, quiet) and group end/reopen marker (see renderers/html.py).
-  const EXTRA = new Set(["sys", "e", "w", "gh", "gx", "gq", "gm"]);
+  const EXTRA = new Set(["sys", "e", "ec", "w", "gh", "gx", "gq", "gm"]);
   const TAG_RE = /<[^>]*>/g;
   const PART_RE = /<span class="([a-z0-9 ]*)">([^<]*)<\/span>|<a class="([a-z0-9 ]*)" href="([^"<>]*)" rel="noopener noreferrer nofollow">([^<]*)<\/a>|([^<]+)/g;
   const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
@@ -177,6 +178,9 @@
   const warningLines = [];
   const hitSet = new Set();  // line numbers matching the search
   let failedStep = 0;
+  let causeLine = 0;  // the most likely cause (the server ranks it: journal_proxy/triage.py)
+  let causeLast = 0;  // its last line (a traceback is one error with its lines)
+  const summaryLines = [];  // the "why it failed" summary's lines, the cause's first
   function spanFrom(li, kind) {
     const d = li.dataset;
     return {
@@ -197,6 +201,13 @@
     errorLines.push(...numbers(triageNav.dataset.errorLines));
     warningLines.push(...numbers(triageNav.dataset.warningLines));
     failedStep = +triageNav.dataset.failedStep || 0;
+    causeLine = +triageNav.dataset.cause || 0;
+    causeLast = +triageNav.dataset.causeLast || causeLine;
+    summaryLines.push(...numbers(triageNav.dataset.shown));
+    if (causeLine && errorLines.indexOf(causeLine) < 0) {
+      errorLines.push(causeLine);  // beyond the listed ones: still where e goes first
+      errorLines.sort((a, b) => a - b);
+    }
     const state = body.dataset.state;
     const lastStep = steps.length ? steps[steps.length - 1].n : 0;
     for (const s of steps) {
@@ -429,9 +440,13 @@
       if (b) b.disabled = errorLines.length === 0;
     }
   }
+  // From the top, e goes to the cause first (Shift+E to the error before it); then both walk
+  // every error in log order.
   function nextError(dir) {
     if (!errorLines.length) return;
-    errorPos = errorPos < 0 && dir < 0 ? errorLines.length - 1 : (errorPos + dir + errorLines.length) % errorLines.length;
+    const cause = causeLine ? errorLines.indexOf(causeLine) : -1;
+    if (errorPos < 0 && cause >= 0) errorPos = dir > 0 ? cause : (cause - 1 + errorLines.length) % errorLines.length;
+    else errorPos = errorPos < 0 && dir < 0 ? errorLines.length - 1 : (errorPos + dir + errorLines.length) % errorLines.length;
     goToLine(errorLines[errorPos]);
     if (countsEl) countsEl.textContent = "Error " + (errorPos + 1) + " of " + errorLines.length;
   }
@@ -451,7 +466,7 @@
     showCounts();
   })();
 
-  // ---- a failed run opens with why: failed step, status, the errors, the last lines --------
+  // ---- a failed run opens with why: failed step, status, the cause, the errors before it ----
   function summaryLine(n, list) {
     const el = peekLine(n);
     if (!el || el.classList.contains("gm")) return;
@@ -460,10 +475,25 @@
     a.href = "#L" + n;
     a.textContent = "Line " + n;
     const text = document.createElement("span");
-    text.className = el.className.indexOf(" e") >= 0 ? "st e" : "st";
+    text.className = el.classList.contains("e") ? "st e" : el.classList.contains("ec") ? "st ec" : "st";
     text.textContent = el.textContent.slice(0, 500);
     li.append(a, " ", text);
     list.appendChild(li);
+  }
+  // The server's choice (data-shown): the cause's own lines, then the errors just before it.
+  function causeLists(box) {
+    const cause = document.createElement("ol");
+    cause.className = "cause";
+    const others = document.createElement("ol");
+    for (const n of summaryLines) {
+      summaryLine(n, n >= causeLine && n <= causeLast ? cause : others);
+    }
+    box.appendChild(cause);
+    if (others.childElementCount) {
+      const p = document.createElement("p");
+      p.textContent = "Errors before it:";
+      box.append(p, others);
+    }
   }
   function showSummary() {
     if (body.dataset.state !== "failed" || !triageNav) return;
@@ -474,10 +504,15 @@
     const step = steps.find((s) => s.n === failedStep);
     h.textContent = (step ? "Failed in step " + step.n + ": " + step.name : "Failed") + " (" + statusEl.textContent + ")";
     box.appendChild(h);
+    if (causeLine) {
+      causeLists(box);
+      log.before(box);
+      return;
+    }
+    // No cause found: the errors there are, and the last lines before systemd's failure line.
     const errors = document.createElement("ol");
     for (const n of errorLines.slice(0, 8)) summaryLine(n, errors);
     box.appendChild(errors);
-    // The last lines the run wrote before systemd's first failure line.
     let failLine = 0;
     for (const n of errorLines) {
       const el = peekLine(n);
@@ -951,7 +986,7 @@
   // annotation's file/line/col/title are shown before the message (all set as text).
   function liveClasses(e) {
     let cls = e.system === true ? " sys" : "";
-    if (e.level === "error") cls += " e";
+    if (e.level === "error") cls += e.part === true ? " ec" : " e";
     else if (e.level === "warning") cls += " w";
     const mk = e.marker && typeof e.marker === "object" ? e.marker : null;
     if (mk && mk.kind === "start") cls += " gh" + (mk.style === "expanded" ? " gx" : mk.style === "quiet" ? " gq" : "");
@@ -1010,7 +1045,7 @@
       lastGroup.closed = true;
     }
     if (isStart) groups.push(liveSpan("group", e.group, e, typeof mk.title === "string" ? mk.title : ""));
-    if (e.level === "error" || e.level === "warning") {
+    if ((e.level === "error" && e.part !== true) || e.level === "warning") {
       const key = e.level === "error" ? "errors" : "warnings";
       (e.level === "error" ? errorLines : warningLines).push(e.line);
       if (triageNav) triageNav.dataset[key] = String((+triageNav.dataset[key] || 0) + 1);

@@ -9,7 +9,8 @@ understand.  This module reads them from one message, without any state:
 * Buildkite: ``--- Title`` (a collapsed group), ``+++ Title`` (expanded), ``~~~ Title``
   (collapsed and de-emphasised), ``^^^ +++`` (expand the group the output is in).  The three
   characters must be followed by a space (a bare ``---`` is YAML), and ``git diff``'s
-  ``--- a/path``, ``+++ b/path`` and ``/dev/null`` lines are not headers.
+  ``--- a/path``, ``+++ b/path`` and ``/dev/null`` lines and ``go test``'s ``--- FAIL: TestX``
+  (``PASS``, ``SKIP``) are not headers.
 
 A command must start the message (after spaces or tabs, as the GitHub runner trims).  Everything
 returned (titles, messages, property names and values) is log text: hostile, shown only escaped.
@@ -67,8 +68,9 @@ _REOPEN = GroupCommand("reopen")
 _GITHUB = re.compile(r"::([A-Za-z-]{1,32})(?: ([^:\n]{0,4096}))?::")
 _GITHUB_V1 = re.compile(r"##\[([A-Za-z-]{1,32})(?: ([^\]\n]{0,4096}))?\]")
 _BUILDKITE: dict[str, GroupStyle] = {"---": "collapsed", "+++": "expanded", "~~~": "quiet"}
-#: ``git diff`` output starts lines with ``--- a/path`` and ``+++ b/path``: not headers.
-_DIFF_PATHS = ("a/", "b/", "/dev/null")
+#: ``git diff`` output starts lines with ``--- a/path`` and ``+++ b/path``, and ``go test -v``
+#: reports each test with ``--- FAIL: TestX (0.01s)`` (``PASS``, ``SKIP``): none is a header.
+_NOT_TITLES = ("a/", "b/", "/dev/null", "FAIL: ", "PASS: ", "SKIP: ")
 
 
 def _title(text: str) -> str:
@@ -123,6 +125,6 @@ def parse_command(message: str) -> Command | None:
     if style is None or len(text) < 4 or text[3] != " ":
         return None  # a bare "---" is a YAML document start or a rule, not a header
     title = _title(text[4:])
-    if title.startswith(_DIFF_PATHS):
+    if title.startswith(_NOT_TITLES):
         return None
     return GroupCommand("start", title, style)

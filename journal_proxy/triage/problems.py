@@ -1,6 +1,6 @@
 """Errors and warnings: which lines are one, and why.
 
-A line is an **error** or a **warning** for one of four reasons, the first that applies:
+A line is an **error** or a **warning** for one of five reasons, the first that applies:
 
 1. ``command``: it is a workflow command (``::error file=a.py,line=3::message``, ``##[error]``,
    ``::warning ...::``, ``##[warning]``); the annotation carries the message after the marker and
@@ -11,9 +11,17 @@ A line is an **error** or a **warning** for one of four reasons, the first that 
    to start ...``.  systemd logs a successful exit at debug level (priority 7) and a failed one at
    notice or warning, so that is how a success is told from a failure, as systemd itself does;
 3. ``matcher``: one of the operator's patterns (GitHub's "problem matchers") matches;
-4. ``priority``: its journal ``PRIORITY`` is 0-3 (error) or 4 (warning).
+4. ``priority``: its journal ``PRIORITY`` is 0-3 (error) or 4 (warning);
+5. ``recognizer``: its text is what a build or deploy tool prints when it fails
+   (:mod:`journal_proxy.triage.recognizers`: ``Traceback ...``, ``[ERROR] ...``, ``--- FAIL: ...``,
+   ``fatal: ...``); the recognizer's name is in ``matcher``.  systemd writes a service's output at
+   info whatever it says, so on a real log this is what finds the error.
 
-Between 3 and 4 the more severe wins.  Operator patterns are checked at start-up like the masking
+Between 3, 4 and 5 the more severe wins (an operator's pattern, then the priority, on a tie).  A
+multi-line error (a traceback, a stack trace) is one error: its later lines are annotated with
+``part=True`` and are not counted again.  ``grade`` ranks an error as the cause of a failure
+(:data:`~journal_proxy.triage.recognizers.CAUSE`, :data:`~journal_proxy.triage.recognizers.ECHO`,
+:data:`~journal_proxy.triage.recognizers.END`; see :mod:`journal_proxy.triage.combined`).  Operator patterns are checked at start-up like the masking
 patterns (:func:`journal_proxy.patterns.compile_pattern`: no catastrophic backtracking).  Everything
 here reads masked text only (renderers call it after masking), so a secret in a ``file=`` property
 is shown as ``***`` like anywhere else.
@@ -31,9 +39,10 @@ from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.lifecycle import Event, LifecycleEvent
 from journal_proxy.patterns import compile_pattern
 from journal_proxy.triage.markers import AnnotationCommand
+from journal_proxy.triage.recognizers import CAUSE, END, Rule
 
 Level = Literal["error", "warning"]
-Reason = Literal["command", "systemd", "matcher", "priority"]
+Reason = Literal["command", "systemd", "matcher", "priority", "recognizer"]
 
 #: Operator patterns look at most this many characters of a message: the work per line is bounded.
 MATCH_CHARS = 8192
@@ -44,7 +53,10 @@ class Annotation(NamedTuple):
 
     ``message`` is set for workflow commands only: the text after the marker, which a renderer
     shows instead of the raw line.  ``params`` are the command's properties as written (names and
-    values are log text).  ``matcher`` names the operator pattern that matched.
+    values are log text).  ``matcher`` names the operator pattern or the recognizer that matched.
+    ``grade``: how likely the line is the cause of a failure (recognizers' grades; everything
+    else is a cause, systemd's failure line is where the run failed).  ``part``: a later line of
+    a multi-line error (not counted again); ``key``: such a line worth showing in a summary.
     """
 
     level: Level
@@ -52,6 +64,9 @@ class Annotation(NamedTuple):
     message: str | None = None
     params: tuple[tuple[str, str], ...] = ()
     matcher: str = ""
+    grade: int = CAUSE
+    part: bool = False
+    key: bool = False
 
     def param(self, name: str) -> str:
         """A property's value ("" when absent); the last one wins if written twice."""
@@ -78,7 +93,7 @@ class Annotation(NamedTuple):
 
 PRIORITY_ERROR = Annotation("error", "priority")
 PRIORITY_WARNING = Annotation("warning", "priority")
-SYSTEMD_FAILURE = Annotation("error", "systemd")
+SYSTEMD_FAILURE = Annotation("error", "systemd", grade=END)
 
 _BY_PRIORITY: tuple[Annotation | None, ...] = (
     *(PRIORITY_ERROR,) * 4,
@@ -175,13 +190,36 @@ def parse_problem_matchers(raw: Mapping[str, object]) -> ProblemMatchers:
     return build_matchers(*problem_patterns(raw))
 
 
+_RECOGNIZED: dict[tuple[str, bool, bool], Annotation] = {}
+
+
+def recognized(rule: Rule, part: bool = False, key: bool = False) -> Annotation:
+    """The (shared) annotation of a line a recognizer found: one per rule and kind of line."""
+    found = _RECOGNIZED.get((rule.name, part, key))
+    if found is None:
+        found = Annotation(rule.level, "recognizer", None, (), rule.name, rule.grade, part, key)
+        _RECOGNIZED[(rule.name, part, key)] = found
+    return found
+
+
+def _worse(found: Annotation | None, other: Annotation | None) -> Annotation | None:
+    """The more severe of two annotations; ``found`` on a tie."""
+    if other is None:
+        return found
+    if found is None or _SEVERITY[other.level] > _SEVERITY[found.level]:
+        return other
+    return found
+
+
 def annotate(
     entry: Entry,
     command: AnnotationCommand | None = None,
     matchers: ProblemMatchers = NO_MATCHERS,
+    recognizer: Annotation | None = None,
 ) -> Annotation | None:
     """Why ``entry`` is an error or a warning, or None.  ``command`` is the workflow command its
-    (masked) message starts with, if it is an annotation command."""
+    (masked) message starts with, if it is an annotation command; ``recognizer`` what a
+    recognizer found in its text (:class:`journal_proxy.triage.recognizers.Scanner`)."""
     if command is not None:
         return Annotation(command.level, "command", command.message, command.params)
     lifecycle = entry.lifecycle
@@ -194,5 +232,8 @@ def annotate(
         if matched is not None and (
             found is None or _SEVERITY[matched.level] >= _SEVERITY[found.level]
         ):
-            return matched
-    return found
+            found = matched
+    if recognizer is not None and recognizer.part and recognizer.level == "error":
+        # A later line of an error that started above: it stays part of that one error.
+        return recognizer if found is None or found.level != "error" else found
+    return _worse(found, recognizer)

@@ -3,12 +3,12 @@
 Why our own connection and not aiohttp's client: gatewayd sends every journal entry as its own
 HTTP chunk, so a big log is a hundred thousand chunks of under a kilobyte, and aiohttp's reader
 pays several Python calls per chunk before a byte reaches the parser; here a whole socket read is
-de-chunked in one call into llhttp (``http1_framing``).  And a reader that keeps up with gatewayd
+de-chunked in one call into llhttp (``framing``).  And a reader that keeps up with gatewayd
 wakes once per chunk: owning the socket lets a read with an end wait a moment for more
 (:func:`_gather`, issue 17).  The client side of HTTP/1.1 is small when the only peer is gatewayd
 and every request is a GET without a body.
 
-Where connections come from, and how they are kept alive: ``http1_pool``.
+Where connections come from, and how they are kept alive: ``pool``.
 """
 
 from __future__ import annotations
