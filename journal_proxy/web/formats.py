@@ -29,6 +29,11 @@ def negotiate(target: LogTarget, accept: str) -> Kind:
         return Kind.TEXT
     if target.format is LogFormat.JSON:
         return Kind.JSON
+    return accepted(accept)
+
+
+def accepted(accept: str) -> Kind:
+    """What the Accept header asks for, read once here for logs and error answers alike."""
     accept = accept.lower()
     if "text/event-stream" in accept:
         return Kind.SSE

@@ -33,6 +33,7 @@ from journal_proxy.errors import (
     UpstreamTimeout,
 )
 from journal_proxy.renderers import HTML_HEAD_START
+from journal_proxy.web.formats import Kind, accepted
 from journal_proxy.web.state import ASSETS, SETTINGS, TALLY, THROTTLE
 
 CSP = (
@@ -171,14 +172,10 @@ def _wants(request: web.Request) -> str:
         return "json"
     if path.endswith(".txt"):
         return "text"
-    accept = request.headers.get("Accept", "").lower()
-    if "text/event-stream" in accept:
-        return "text"
-    if "text/html" in accept:
+    kind = accepted(request.headers.get("Accept", ""))
+    if kind is Kind.HTML:
         return "html"
-    if "application/json" in accept or "application/x-ndjson" in accept:
-        return "json"
-    return "text"
+    return "json" if kind is Kind.JSON else "text"  # an event stream gets the text line
 
 
 def _page(request: web.Request, p: Problem) -> str:
