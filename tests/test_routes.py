@@ -197,6 +197,9 @@ async def test_metrics_are_off_unless_enabled(make_proxy: Any, corpus: Corpus) -
     assert 'journal_proxy_responses_total{code="200"} 1' in text
     assert "journal_proxy_refused_requests_total 1" in text
     assert "journal_proxy_entries_streamed_total" in text
+    for held in ("lines", "overflowed"):  # the hubs' memory of a followed log
+        assert f"# TYPE journal_proxy_follow_history_{held} gauge" in text
+    assert "journal_proxy_follow_history_reads_total 0" in text
 
 
 async def test_finished_log_is_served_from_memory_with_etag(

@@ -71,7 +71,6 @@ class FollowHub:
         #: Every numbered, masked line so far (``history[n - 1]`` is line n), while within
         #: :data:`HISTORY_LINES`; None once the log grew past it.
         self.history: list[NumberedEntry] | None = []
-        self.history_overflowed = False
         self._locate = locator
         #: The gatewayd that has the invocation; known once ``ready`` is set.
         self.client: GatewaydClient | None = None
@@ -146,7 +145,6 @@ class FollowHub:
             return
         if len(self.history) >= HISTORY_LINES:
             self.history = None
-            self.history_overflowed = True
             return
         self.history.append(numbered)
 

@@ -22,7 +22,8 @@ class HubRegistry:
         self._timeouts = timeouts
         self._limits = limits
         self._masker = masker
-        #: Viewers whose history had to be read from gatewayd (their hub had dropped it).
+        #: Viewers whose history had to be read from gatewayd (their hub had dropped it), for
+        #: /metrics.
         self.history_reads = 0
         self._hubs: dict[InvocationId, FollowHub] = {}
 
@@ -37,6 +38,11 @@ class HubRegistry:
     def history_lines(self) -> int:
         """Lines held in memory by every hub, for /metrics."""
         return sum(len(h.history or ()) for h in self._hubs.values())
+
+    @property
+    def history_overflowed(self) -> int:
+        """Hubs whose log grew past their memory (their new viewers read gatewayd), for /metrics."""
+        return sum(h.history is None for h in self._hubs.values())
 
     def get(self, query: InvocationQuery) -> FollowHub:
         hub = self._hubs.get(query.invocation_id)

@@ -27,7 +27,7 @@ from journal_proxy.triage.problems import build_matchers
 from journal_proxy.upstream.gatewayd import GatewaydClient
 from journal_proxy.web import routes
 from journal_proxy.web.assets import Assets
-from journal_proxy.web.metrics import Kind, Metrics, Tally
+from journal_proxy.web.metrics import Metrics, MetricType, Tally
 from journal_proxy.web.responses import add_security_headers, map_errors
 from journal_proxy.web.state import (
     ASSETS,
@@ -120,7 +120,7 @@ async def _end_follows(app: web.Application) -> None:
 
 #: What reads the app's state for /metrics: (name, kind, help, reader), in the order shown.
 Reader = Callable[[web.Application], float | int]
-_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
     (
         "refused_requests_total",
         "counter",
@@ -163,9 +163,27 @@ _METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
     ),
 )
 #: Registered once the gatewayd clients and the hubs exist (``_upstreams``).
-_UPSTREAM_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+_UPSTREAM_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
     ("follow_hubs", "gauge", "Invocations followed upstream now.", lambda a: len(a[HUBS])),
     ("follow_viewers", "gauge", "Viewers of followed invocations.", lambda a: a[HUBS].viewers),
+    (
+        "follow_history_lines",
+        "gauge",
+        "Lines the followed invocations hold in memory for joining viewers.",
+        lambda a: a[HUBS].history_lines,
+    ),
+    (
+        "follow_history_overflowed",
+        "gauge",
+        "Followed invocations grown past the lines they may hold in memory.",
+        lambda a: a[HUBS].history_overflowed,
+    ),
+    (
+        "follow_history_reads_total",
+        "counter",
+        "Viewers whose earlier lines were read from gatewayd again (past the memory).",
+        lambda a: a[HUBS].history_reads,
+    ),
     (
         "upstream_requests_total",
         "counter",
@@ -188,7 +206,7 @@ _UPSTREAM_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
 
 
 def _register_metrics(
-    app: web.Application, table: tuple[tuple[str, Kind, str, Reader], ...]
+    app: web.Application, table: tuple[tuple[str, MetricType, str, Reader], ...]
 ) -> None:
     metrics = app[METRICS]
     for name, kind, help_, read in table:
@@ -220,7 +238,7 @@ def _kept(read: Callable[[Keeper], int]) -> Reader:
     return metric
 
 
-_KEEP_METRICS: tuple[tuple[str, Kind, str, Reader], ...] = (
+_KEEP_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
     ("kept_runs", "gauge", "Finished runs kept on disk.", _kept(len)),
     ("kept_bytes", "gauge", "Bytes of kept runs on disk.", _kept(lambda k: k.held)),
     (
@@ -286,7 +304,7 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
     app.on_shutdown.append(_end_follows)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_route("*", "/logs/{tail:.*}", routes.logs)
-    app.router.add_route("*", "/static/{name}", routes.static)
+    app.router.add_route("*", "/static/{name:.+}", routes.static)
     app.router.add_get("/healthz", routes.healthz)
     if settings.metrics:
         app.router.add_get("/metrics", routes.metrics)

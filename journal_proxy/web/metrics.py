@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["counter", "gauge"]
+MetricType = Literal["counter", "gauge"]  # Prometheus's "# TYPE"; not formats.Kind
 
 
 @dataclass(frozen=True, slots=True)
 class _Metric:
     name: str
-    kind: Kind
+    kind: MetricType
     help: str
     read: Callable[[], float | int]
 
@@ -30,7 +30,7 @@ class _Metric:
 @dataclass(frozen=True, slots=True)
 class _Labelled:
     name: str
-    kind: Kind
+    kind: MetricType
     help: str
     label: str
     values: Counter[str]
@@ -47,10 +47,10 @@ class Metrics:
     prefix: str = "journal_proxy_"
     _metrics: list[_Metric | _Labelled] = field(default_factory=list)
 
-    def add(self, name: str, kind: Kind, help_: str, read: Callable[[], float | int]) -> None:
+    def add(self, name: str, kind: MetricType, help_: str, read: Callable[[], float | int]) -> None:
         self._metrics.append(_Metric(self.prefix + name, kind, help_, read))
 
-    def labelled(self, name: str, kind: Kind, help_: str, label: str) -> Counter[str]:
+    def labelled(self, name: str, kind: MetricType, help_: str, label: str) -> Counter[str]:
         """A metric with one label; the caller counts into the returned ``Counter``."""
         values: Counter[str] = Counter()
         self._metrics.append(_Labelled(self.prefix + name, kind, help_, label, values))
