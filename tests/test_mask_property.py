@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 from journal_proxy.journal.entry import Entry
 from journal_proxy.mask.masker import Masker, MaskSession
 from journal_proxy.mask.shapes import BUILTINS, might_match
-from journal_proxy.mask.views import map_escapes, other_view, strip_sgr
+from journal_proxy.mask.views import map_escapes, other_view
 from journal_proxy.renderers.html import HtmlRenderer
 from journal_proxy.renderers.jsonl import JsonLinesRenderer
 from journal_proxy.renderers.sse import SseRenderer
 from journal_proxy.renderers.text import TextRenderer
 from journal_proxy.terminal.ansi import drop_controls, drop_sequences, sanitize
+from journal_proxy.terminal.styles import strip_sgr
 
 MASKER = Masker.build()
 

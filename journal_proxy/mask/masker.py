@@ -63,7 +63,6 @@ from journal_proxy.mask.views import (
     LOOKAHEAD,
     MASK,
     MAX_SEQUENCES,
-    SGR_ONLY,
     Field,
     Segment,
     bounded,
@@ -77,6 +76,7 @@ from journal_proxy.mask.views import (
 )
 from journal_proxy.patterns import compile_pattern
 from journal_proxy.terminal.ansi import sanitize
+from journal_proxy.terminal.styles import strip_sgr
 
 __all__ = ["HIDDEN", "LOOKAHEAD", "MASK", "MAX_SEQUENCES", "MAX_SPANS", "MaskSession", "Masker"]
 
@@ -191,7 +191,7 @@ class Masker:
             # The common case, most lines of a log: nothing to remove but colour codes, so what is
             # shown is ``raw`` itself and matching runs on it without the colours; with nothing
             # to mask, none of the mapping below is needed.
-            plain = SGR_ONLY.sub("", raw) if "\x1b" in raw else raw
+            plain = strip_sgr(raw)
             try:
                 spans, key_open = self._spans(plain)
             except TooManySpans:
@@ -204,7 +204,7 @@ class Masker:
         """Whether either view the masker matches on (sanitised, or with every control character
         deleted) holds something to mask."""
         try:
-            for view in (SGR_ONLY.sub("", sanitize(text)), other_view(text)):
+            for view in (strip_sgr(sanitize(text)), other_view(text)):
                 spans, key_open = self._spans(view)
                 if spans or key_open:
                     return True

@@ -29,7 +29,7 @@ from journal_proxy.terminal.ansi import (
     is_sanitized,
     sanitize,
 )
-from journal_proxy.terminal.styles import resolve_redraws
+from journal_proxy.terminal.styles import resolve_redraws, strip_sgr
 
 MASK = "***"
 
@@ -43,8 +43,6 @@ LOOKAHEAD = 16 * 1024
 MAX_SEQUENCES = 1024
 
 
-#: A complete SGR sequence (colours): kept in the shown text, removed from the plain view.
-SGR_ONLY = re.compile(r"\x1b\[[0-9;]{0,64}m")
 _CSI_INTRODUCER = re.compile(r"\x1b\[[0-?]*[ -/]*")
 _ALL_SEQUENCES = re.compile(rf"{ESCAPE_SEQUENCE.pattern}|\x07+")
 _PARTIAL_ESCAPE_AT_END = re.compile(r"\x1b(?:\[[0-9;]*)?\Z")
@@ -95,10 +93,6 @@ def other_view(text: str) -> str:
 def flatten(text: str) -> str:
     """``text`` (after :func:`drop_controls`) without any escape sequence, SGR included."""
     return _ALL_SEQUENCES.sub("", text)
-
-
-def strip_sgr(shown: str) -> str:
-    return SGR_ONLY.sub("", shown)
 
 
 def cut(shown: str, limit: int, more: int) -> str:
@@ -253,7 +247,7 @@ def bounded(raw: str, max_chars: int) -> Field:
         limit = min(max_chars, len(shown))
     more = len(shown) - limit + max(len(raw) - window, 0)
     has_escape = "\x1b" in text and not dense
-    plain = strip_sgr(shown) if has_escape and "\x1b" in shown else shown
+    plain = strip_sgr(shown) if has_escape else shown
     return Field(text, shown, plain, limit, more, has_escape)
 
 

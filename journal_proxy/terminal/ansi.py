@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from journal_proxy.terminal.styles import COLOUR_INTRODUCERS, resolve_redraws, spans
+from journal_proxy.terminal.styles import COLOUR_INTRODUCERS, SGR, resolve_redraws, spans
 
 _SEQUENCES = (
     r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI (SGR included)
@@ -24,7 +24,7 @@ _SEQUENCES = (
 )
 #: Any terminal escape sequence, colours included.
 ESCAPE_SEQUENCE = re.compile(_SEQUENCES)
-_SGR_PATTERN = r"\x1b\[[0-9;]{0,64}m"
+_SGR_PATTERN = SGR.pattern  # one SGR pattern for the whole package: styles.SGR
 #: What the second step of :func:`sanitize` looks at, one token per match: an SGR sequence
 #: (group 1, kept without code 8), any other escape sequence, or a run of BEL (removed).  Public
 #: for the masker, which walks the same tokens to know where each shown character came from.

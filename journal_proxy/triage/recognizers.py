@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from journal_proxy.patterns import compile_linear
+from journal_proxy.terminal.styles import strip_sgr
 
 Level = Literal["error", "warning"]
 CAUSE, ECHO, END = 2, 1, 0
@@ -42,7 +43,6 @@ SCAN_CHARS = 2048
 #: A multi-line error keeps at most this many lines; the next line then starts afresh.
 MAX_BLOCK = 400
 
-_SGR = re.compile(r"\x1b\[[0-9;:]{0,32}[A-Za-z]")
 #: BuildKit prefixes a step's output with ``#8 12.34 ``: read what the step printed.
 _BUILDKIT_OUTPUT = re.compile(r"#\d{1,6} \d{1,6}\.\d{1,6} ")
 
@@ -531,9 +531,7 @@ _NEEDLES = tuple(dict.fromkeys(rule.needle for rule in _BY_NEEDLE))
 def plain(message: str) -> str:
     """What a rule reads of a message: its first :data:`SCAN_CHARS` characters, without colours,
     and without BuildKit's step prefix."""
-    text = message[:SCAN_CHARS]
-    if "\x1b" in text:
-        text = _SGR.sub("", text)
+    text = strip_sgr(message[:SCAN_CHARS])  # masked text: colours are its only sequences
     if text[:1] == "#":
         m = _BUILDKIT_OUTPUT.match(text)
         if m is not None:
