@@ -78,7 +78,7 @@ async def test_every_dead_end_in_three_forms(dead_ends: dict[int, tuple[Any, str
         html = await page.text()
         assert "<script" not in html and "style=" not in html
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-        css = re.search(r'href="(/static/style\.[0-9a-f]+\.css)"', html)
+        css = re.search(r'href="(/static/[0-9a-f]+/style\.css)"', html)
         assert css and (await proxy.get(css.group(1))).status == 200
         if status == 429:
             assert text.headers["Retry-After"] == page.headers["Retry-After"] == "30"

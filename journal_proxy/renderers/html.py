@@ -221,7 +221,7 @@ class HtmlRenderer:
         return f"""{HTML_HEAD_START}<title>{escape(status.unit or "unknown unit")} · {_badge(status)}</title>
 <link id="icon" rel="icon" href="{self._icon}" type="image/svg+xml"{icons}>
 <link rel="stylesheet" href="{self._css}">
-<script src="{self._js}" defer></script>
+<script type="module" src="{self._js}"></script>
 </head>
 """
 

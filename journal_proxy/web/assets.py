@@ -1,7 +1,11 @@
-"""The page's CSS and JavaScript, served by the proxy itself under content-hashed names.
+"""The page's CSS, JavaScript modules and icons, served by the proxy itself from a content-hashed
+directory.
 
 No CDN and no inline code: the Content-Security-Policy allows scripts and styles from ``'self'``
-only.  A hashed name changes when the file does, so the files can be cached for a year.
+only.  Every file is served as ``/static/<hash>/<path>``, where the hash covers every static file
+(names and bytes): a change to any file moves them all, so each can be cached for a year, and the
+page's ES modules import each other by relative URLs (``./js/live.js``) that stay in the same
+directory, the same version.
 """
 
 from __future__ import annotations
@@ -9,12 +13,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
 }
+#: Hex digits of the directory's SHA-256 in the URL: enough that two versions never meet.
+_HASH_DIGITS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +31,40 @@ class Asset:
     content_type: str
 
 
+def _static_files(folder: Traversable, prefix: str = "") -> dict[str, bytes]:
+    """Every servable file under ``folder`` by its relative path (``js/live.js``), in name order."""
+    found: dict[str, bytes] = {}
+    for item in sorted(folder.iterdir(), key=lambda t: t.name):
+        path = prefix + item.name
+        if item.is_dir():
+            found.update(_static_files(item, path + "/"))
+        elif "." + item.name.rpartition(".")[2] in _TYPES:
+            found[path] = item.read_bytes()
+    return found
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for path, body in files.items():
+        for part in (path.encode(), body):
+            h.update(len(part).to_bytes(8, "big") + part)
+    return h.hexdigest()[:_HASH_DIGITS]
+
+
 class Assets:
     def __init__(self) -> None:
+        files = _static_files(resources.files("journal_proxy").joinpath("static"))
+        #: The hashed directory's name, shared by every file.
+        self.version = _digest(files)
         self._by_name: dict[str, Asset] = {}
+        #: Each file's URL by its path under ``static/`` (``app.js``, ``js/live.js``).
         self.urls: dict[str, str] = {}
-        for name in ("style.css", "app.js", "icon.svg", "icon-succeeded.svg", "icon-failed.svg"):
-            body = resources.files("journal_proxy").joinpath("static", name).read_bytes()
-            stem, _, ext = name.rpartition(".")
-            digest = hashlib.sha256(body).hexdigest()[:12]
-            hashed = f"{stem}.{digest}.{ext}"
-            asset = Asset(f"/static/{hashed}", body, _TYPES["." + ext])
-            self._by_name[hashed] = asset
-            self.urls[name] = asset.url
+        for path, body in files.items():
+            name = f"{self.version}/{path}"
+            asset = Asset(f"/static/{name}", body, _TYPES["." + path.rpartition(".")[2]])
+            self._by_name[name] = asset
+            self.urls[path] = asset.url
 
-    def get(self, hashed_name: str) -> Asset | None:
-        return self._by_name.get(hashed_name)
+    def get(self, name: str) -> Asset | None:
+        """The file at ``/static/<name>``, where ``name`` is ``<hash>/<path>``; None otherwise."""
+        return self._by_name.get(name)
