@@ -104,12 +104,10 @@ def summary_dict(summary: Summary) -> dict[str, object]:
     return {"errors": summary.errors, "warnings": summary.warnings, "failed_step": failed}
 
 
-#: Why a follow stream ended, in words (kept for renderers that look reasons up by value).
-END_REASONS = {reason.value: reason.words for reason in EndReason}
-
-
-def _compact(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+#: JSON as JSON Lines and SSE write it: compact, non-ASCII log text kept as UTF-8 (``\uXXXX``
+#: would grow it up to sixfold).  One encoder for every JSON the renderers write, so the formats'
+#: bytes cannot drift apart.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def last_resort_end(content_type: str, reason: EndReason) -> bytes:
@@ -118,9 +116,9 @@ def last_resort_end(content_type: str, reason: EndReason) -> bytes:
     may be what failed).  Chosen by content type, so every format has one without a method more."""
     kind = content_type.partition(";")[0].strip()
     if kind == "text/event-stream":
-        return f"event: end\ndata: {_compact({'reason': reason.value})}\n\n".encode()
+        return f"event: end\ndata: {compact_json({'reason': reason.value})}\n\n".encode()
     if kind == "application/x-ndjson":
-        return (_compact({"end": reason.value}) + "\n").encode()
+        return (compact_json({"end": reason.value}) + "\n").encode()
     if kind == "text/html":
         return f'<p class="note">Log incomplete: {escape(reason.words)}.</p>\n'.encode()
     return f"# end of stream: {reason.words}\n".encode()

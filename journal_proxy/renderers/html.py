@@ -26,7 +26,7 @@ from types import MappingProxyType
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.items import EndReason, Source
 from journal_proxy.journal.lifecycle import Status
-from journal_proxy.renderers import END_REASONS, HTML_HEAD_START, iso_time
+from journal_proxy.renderers import HTML_HEAD_START, iso_time
 from journal_proxy.renderers.urls import to_parts
 from journal_proxy.terminal.ansi import sanitize, to_spans
 from journal_proxy.terminal.styles import resolve_redraws, strip_sgr
@@ -288,7 +288,7 @@ class HtmlRenderer:
     def end(self, status: Status, reason: EndReason | None) -> bytes:
         note = ""
         if reason is not None and reason != "finished":
-            note = f'<p class="note">Log incomplete: {escape(END_REASONS.get(reason, reason))}.</p>'
+            note = f'<p class="note">Log incomplete: {escape(reason.words)}.</p>'
         empty = '<p class="note">No lines yet.</p>' if self._lines == 0 else ""
         close = "</noscript>" if self._lines > CHUNK_LINES else "</div>"
         return (

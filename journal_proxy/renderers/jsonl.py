@@ -21,18 +21,15 @@ caused it, the one the page's summary shows first (:mod:`journal_proxy.triage.co
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.items import EndReason, Source
 from journal_proxy.journal.lifecycle import Status
-from journal_proxy.renderers import iso_time, status_dict, summary_dict
+from journal_proxy.renderers import compact_json, iso_time, status_dict, summary_dict
 from journal_proxy.terminal.ansi import sanitize
 from journal_proxy.triage.combined import Cause, LineInfo, Triage
 from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def entry_object(line: int, entry: Entry, info: LineInfo | None = None) -> dict[str, object]:
@@ -87,13 +84,13 @@ class JsonLinesRenderer:
 
     def entry(self, line: int, entry: Entry) -> bytes:
         info = self.triage.observe(line, entry)
-        return (_dumps(entry_object(line, entry, info)) + "\n").encode()
+        return (compact_json(entry_object(line, entry, info)) + "\n").encode()
 
     def seen(self, line: int, entry: Entry) -> None:
         """Never called: JSON Lines does not resume (``resumes`` is False)."""
 
     def status(self, status: Status) -> bytes:
-        return (_dumps({"status": status_dict(status)}) + "\n").encode()
+        return (compact_json({"status": status_dict(status)}) + "\n").encode()
 
     def end(self, status: Status, reason: EndReason | None) -> bytes:
         summary = self.triage.summary()
@@ -109,7 +106,7 @@ class JsonLinesRenderer:
             obj["host"] = self._source.host
         if self._source.unreachable:
             obj["unreachable"] = list(self._source.unreachable)
-        return (_dumps(obj) + "\n").encode()
+        return (compact_json(obj) + "\n").encode()
 
     def keepalive(self) -> bytes:
         return b""

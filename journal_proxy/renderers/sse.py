@@ -19,19 +19,16 @@ The ``end`` event carries the status and the triage summary of the lines this st
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.items import EndReason, Source
 from journal_proxy.journal.lifecycle import Status
-from journal_proxy.renderers import status_dict, summary_dict
+from journal_proxy.renderers import compact_json, status_dict, summary_dict
 from journal_proxy.renderers.jsonl import entry_object
 from journal_proxy.terminal.ansi import sanitize, to_spans
 from journal_proxy.triage.combined import Triage
 from journal_proxy.triage.problems import NO_MATCHERS, ProblemMatchers
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class SseRenderer:
@@ -72,10 +69,10 @@ class SseRenderer:
                 "title": sanitize(marker.title),
                 "style": marker.style,
             }
-        return f"id: {line}\ndata: {_dumps(obj)}\n\n".encode()
+        return f"id: {line}\ndata: {compact_json(obj)}\n\n".encode()
 
     def status(self, status: Status) -> bytes:
-        return f"event: status\ndata: {_dumps(status_dict(status))}\n\n".encode()
+        return f"event: status\ndata: {compact_json(status_dict(status))}\n\n".encode()
 
     def end(self, status: Status, reason: EndReason | None) -> bytes:
         data = {
@@ -83,7 +80,7 @@ class SseRenderer:
             "status": status_dict(status),
             "summary": summary_dict(self.triage.summary()),
         }
-        return f"event: end\ndata: {_dumps(data)}\n\n".encode()
+        return f"event: end\ndata: {compact_json(data)}\n\n".encode()
 
     def keepalive(self) -> bytes:
         return b": keep-alive\n\n"

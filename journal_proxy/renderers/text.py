@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.items import EndReason, Source
 from journal_proxy.journal.lifecycle import Status
-from journal_proxy.renderers import END_REASONS, iso_time
+from journal_proxy.renderers import iso_time
 from journal_proxy.terminal.ansi import sanitize
 from journal_proxy.terminal.styles import resolve_redraws, strip_sgr
 from journal_proxy.triage.combined import Triage
@@ -109,8 +109,7 @@ class TextRenderer:
                 words += "; " + summary.describe_cause()
             out = f"# {_BREAK.sub(' ', self._shown(words))}\n"
         if reason is not None:
-            why = END_REASONS.get(reason, reason)
-            out += f"# end of stream: {why}; {_summary(status)}\n"
+            out += f"# end of stream: {reason.words}; {_summary(status)}\n"
         return out.encode()
 
     def keepalive(self) -> bytes:
