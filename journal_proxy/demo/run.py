@@ -38,6 +38,7 @@ from journal_proxy.config import settings_from_mapping
 from journal_proxy.demo.runs import DemoJournal, build_demo
 from journal_proxy.demo.writer import UNIT, as_pair
 from journal_proxy.errors import ConfigError
+from journal_proxy.journal.lifecycle import duration_words
 from journal_proxy.local import journal as lj
 from journal_proxy.service.server import serve
 from journal_proxy.settings import Settings
@@ -122,10 +123,7 @@ async def _wait_served(
 
 
 def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return "?"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m {rest:02d}s" if minutes else f"{rest} s"
+    return duration_words(seconds) if isinstance(seconds, int | float) else "?"
 
 
 def _banner(base: str, gatewayd_url: str, demo: DemoJournal, seen: dict[str, _Seen]) -> str:

@@ -151,3 +151,10 @@ class StatusTracker:
             finished_usec=self._finished,
             unit=self._unit,
         )
+
+
+def duration_words(seconds: float) -> str:
+    """``1m 05.3s`` or ``5.3s``: how long a run took, as the page's header says it.  The one
+    Python formatter, so the demo's banner names the same length the page it links to shows."""
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m {rest:04.1f}s" if minutes else f"{rest:.1f}s"

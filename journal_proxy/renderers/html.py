@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.items import EndReason, Source
-from journal_proxy.journal.lifecycle import Status
+from journal_proxy.journal.lifecycle import Status, duration_words
 from journal_proxy.renderers import HTML_HEAD_START, iso_time
 from journal_proxy.renderers.urls import to_parts
 from journal_proxy.terminal.ansi import sanitize, to_spans
@@ -51,8 +51,7 @@ def _duration(status: Status) -> str:
     d = status.duration_seconds
     if d is None:
         return "running" if status.state == "running" else "unknown"
-    minutes, seconds = divmod(d, 60)
-    return f"{int(minutes)}m {seconds:04.1f}s" if minutes else f"{seconds:.1f}s"
+    return duration_words(d)
 
 
 def _part_html(classes: str, text: str, href: str | None) -> str:
