@@ -41,7 +41,7 @@ from journal_proxy.mask.masker import Masker
 from journal_proxy.renderers.jsonl import entry_object
 from journal_proxy.settings import UnitPins
 from journal_proxy.triage.combined import Triage
-from journal_proxy.triage.problems import parse_problem_matchers
+from journal_proxy.triage.problems import build_matchers, problem_patterns
 
 UNIT = "deploy-website.service"
 PINS = UnitPins((UNIT,))
@@ -126,8 +126,10 @@ def main() -> None:
     entries = parse_verify(export, inv)
     n = len(entries)
     masked = [masker.session().apply(e) for e in entries]
-    matchers = parse_problem_matchers(
-        {"errors": {"npm": r"^npm ERR!"}, "warnings": {"deprecated": r"(?i)\bdeprecated\b"}}
+    matchers = build_matchers(
+        *problem_patterns(
+            {"errors": {"npm": r"^npm ERR!"}, "warnings": {"deprecated": r"(?i)\bdeprecated\b"}}
+        )
     )
 
     raws = ExportParser().feed(export)

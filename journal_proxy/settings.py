@@ -53,10 +53,6 @@ class Upstream:
     trust: str | None = None
 
     @property
-    def base_url(self) -> str:
-        return "http://localhost" if self.unix_path else self.url.rstrip("/")
-
-    @property
     def label(self) -> str:
         """How the page names this host: its configured name, else its address."""
         if self.name:

@@ -14,7 +14,7 @@ from journal_proxy.errors import UpstreamProtocolError
 from journal_proxy.local import journal as lj
 from journal_proxy.settings import Timeouts, Upstream
 from journal_proxy.upstream import http1
-from journal_proxy.upstream.framing import ResponseParser, parse_head
+from journal_proxy.upstream.framing import ResponseParser
 from journal_proxy.upstream.gatewayd import GatewaydClient
 from journal_proxy.upstream.pool import Pool
 
@@ -31,7 +31,7 @@ def _chunked() -> ResponseParser:
 
 
 def test_a_head_is_read_strictly() -> None:
-    head = parse_head(HEAD)
+    head = ResponseParser().head(HEAD)
     assert (head.status, head.version, head.content_type) == (200, 1, "application/vnd.fdo.journal")
     for bad in (
         b"HTTP/2 200 OK\r\n\r\n",
@@ -49,7 +49,7 @@ def test_a_head_is_read_strictly() -> None:
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
     ):
         with pytest.raises(UpstreamProtocolError):
-            parse_head(bad)
+            ResponseParser().head(bad)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_a_head_is_read_strictly() -> None:
 )
 def test_an_ambiguous_body_length_is_refused(headers: bytes) -> None:
     with pytest.raises(UpstreamProtocolError):
-        parse_head(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n")
+        ResponseParser().head(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n")
 
 
 def test_a_chunked_body_decodes_the_same_however_it_is_split() -> None:

@@ -17,7 +17,6 @@ from journal_proxy.triage.problems import (
     ProblemMatchers,
     annotate,
     build_matchers,
-    parse_problem_matchers,
     problem_patterns,
 )
 
@@ -111,11 +110,13 @@ def test_a_unit_line_that_looks_like_systemd_failing_is_not_a_systemd_failure() 
 
 
 def test_operator_patterns_mark_lines_and_the_more_severe_level_wins() -> None:
-    matchers = parse_problem_matchers(
-        {
-            "errors": {"npm": r"^npm ERR!", "python": r"^Traceback \(most recent call last\)"},
-            "warnings": {"deprecated": r"(?i)\bdeprecated\b"},
-        }
+    matchers = build_matchers(
+        *problem_patterns(
+            {
+                "errors": {"npm": r"^npm ERR!", "python": r"^Traceback \(most recent call last\)"},
+                "warnings": {"deprecated": r"(?i)\bdeprecated\b"},
+            }
+        )
     )
     run = (
         Run()
@@ -152,7 +153,7 @@ def test_bad_operator_patterns_stop_the_start_naming_the_setting(
     raw: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
-        parse_problem_matchers(raw)
+        build_matchers(*problem_patterns(raw))
 
 
 def test_problem_settings_are_plain_data_that_build_matchers_for_the_renderers() -> None:

@@ -95,11 +95,12 @@ class _Compiled(NamedTuple):
 class Masker:
     """Masks secrets and truncates very long messages."""
 
-    builtin: tuple[re.Pattern[str], ...]
+    #: The built-in shapes in use (none when the operator turned them off), with the substrings
+    #: that let most lines skip each one.
+    builtin: tuple[_Compiled, ...]
     custom: tuple[re.Pattern[str], ...]
     literals: tuple[str, ...]
     max_chars: int
-    _compiled: tuple[_Compiled, ...] = ()
 
     @classmethod
     def build(
@@ -115,11 +116,10 @@ class Masker:
             for b in BUILTINS
         )
         return cls(
-            builtin=tuple(c.rx for c in compiled) if builtin else (),
+            builtin=compiled if builtin else (),
             custom=tuple(compile_pattern(n, p) for n, p in patterns),
             literals=tuple(sorted({s for s in literals if s}, key=len, reverse=True)),
             max_chars=max_chars,
-            _compiled=compiled if builtin else (),
         )
 
     def session(self) -> MaskSession:
@@ -141,7 +141,7 @@ class Masker:
         spans: list[tuple[int, int]] = []
         key_open = False
         lowered: str | None = None
-        for c in self._compiled if could_hold_builtin(text) else ():
+        for c in self.builtin if could_hold_builtin(text) else ():
             if c.lower:
                 if lowered is None:
                     lowered = text.lower()

@@ -185,11 +185,6 @@ def build_matchers(errors: PatternTable = (), warnings: PatternTable = ()) -> Pr
     )
 
 
-def parse_problem_matchers(raw: Mapping[str, object]) -> ProblemMatchers:
-    """:func:`problem_patterns` and :func:`build_matchers` in one step."""
-    return build_matchers(*problem_patterns(raw))
-
-
 _RECOGNIZED: dict[tuple[str, bool, bool], Annotation] = {}
 
 

@@ -161,8 +161,3 @@ class ResponseParser:
         body = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
         return body
-
-
-def parse_head(raw: bytes) -> Head:
-    """A head alone, as :meth:`ResponseParser.head` reads it."""
-    return ResponseParser().head(raw)
