@@ -9,7 +9,7 @@ from __future__ import annotations
 from journal_proxy.access.ids import InvocationId
 from journal_proxy.journal.entry import NumberedEntry
 from journal_proxy.journal.export_format import ExportParser
-from journal_proxy.journal.merge import Merge, Stream
+from journal_proxy.journal.merge import Feed, Merge
 from journal_proxy.journal.verify import verify_lifecycle_entry, verify_unit_entry
 from journal_proxy.local import journal as lj
 from journal_proxy.mask.masker import Masker
@@ -28,14 +28,14 @@ def read_log(export: bytes, invocation_id: str) -> list[NumberedEntry]:
     for raw in parser.feed(export):
         system = verify_lifecycle_entry(raw, inv, PINS, ())
         if system is not None:
-            merge.push(Stream.SYSTEM, system)
+            merge.push(Feed.SYSTEM, system)
             continue
         unit = verify_unit_entry(raw, inv, PINS, ())
         if unit is not None:
-            merge.push(Stream.UNIT, unit)
+            merge.push(Feed.UNIT, unit)
     parser.finish()
-    merge.end(Stream.SYSTEM)
-    merge.end(Stream.UNIT)
+    merge.end(Feed.SYSTEM)
+    merge.end(Feed.UNIT)
     session = MASKER.session()
     return [(line, session.apply(entry)) for line, entry in merge.release()]
 

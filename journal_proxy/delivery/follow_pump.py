@@ -15,7 +15,7 @@ from contextlib import aclosing
 from journal_proxy.errors import UpstreamTimeout, UpstreamUnavailable
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.invocation_log import InvocationQuery, Verifier, verified_entries
-from journal_proxy.journal.merge import Stream
+from journal_proxy.journal.merge import Feed
 from journal_proxy.upstream.gatewayd import GatewaydClient, Match
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 RECONNECT_DELAYS = (0.2, 0.5, 1.0)
 
 #: What a pump hands the merge loop: an entry, None when its stream ended, or the stream's error.
-Pumped = tuple[Stream, Entry | Exception | None]
+Pumped = tuple[Feed, Entry | Exception | None]
 
 
 async def pump(
     client: GatewaydClient,
     query: InvocationQuery,
-    source: Stream,
+    source: Feed,
     matches: list[Match],
     check: Verifier,
     cursor: str | None,

@@ -31,7 +31,7 @@ from journal_proxy.journal.entry import NumberedEntry
 from journal_proxy.journal.invocation_log import InvocationQuery, Verifier
 from journal_proxy.journal.items import Ended, EndReason, StatusChanged
 from journal_proxy.journal.lifecycle import Status, StatusTracker
-from journal_proxy.journal.merge import Merge, Stream
+from journal_proxy.journal.merge import Feed, Merge
 from journal_proxy.journal.verify import verify_lifecycle_entry, verify_unit_entry
 from journal_proxy.mask.masker import Masker
 from journal_proxy.settings import Limits, Timeouts
@@ -216,7 +216,7 @@ class FollowHub:
         )
         assert self.client is not None
         pumps = [
-            asyncio.create_task(pump(self.client, q, Stream(i), matches, check, cursor, queue))
+            asyncio.create_task(pump(self.client, q, Feed(i), matches, check, cursor, queue))
             for i, (matches, check, cursor) in enumerate(sources)
         ]
         merge = Merge(

@@ -22,7 +22,7 @@ from journal_proxy.errors import InvocationNotFound, UpstreamProtocolError
 from journal_proxy.journal.entry import Entry, NumberedEntry
 from journal_proxy.journal.export_format import ExportParser, RawEntry
 from journal_proxy.journal.lifecycle import Status, StatusTracker
-from journal_proxy.journal.merge import Merge, Stream
+from journal_proxy.journal.merge import Feed, Merge
 from journal_proxy.journal.unlabelled import read_unlabelled
 from journal_proxy.journal.verify import verify_lifecycle_entry, verify_unit_entry
 from journal_proxy.settings import Limits, UnitPins
@@ -183,8 +183,8 @@ async def open_log(client: GatewaydClient, query: InvocationQuery) -> Invocation
         raise InvocationNotFound(query.invocation_id)
     merge = Merge()
     for entry in lifecycle:
-        merge.push(Stream.SYSTEM, entry)
-    merge.end(Stream.SYSTEM)
+        merge.push(Feed.SYSTEM, entry)
+    merge.end(Feed.SYSTEM)
     status = initial_status(lifecycle, first[0] if first else None)
     tail = _Tail(client, query, lifecycle) if status.finished and lifecycle else None
     return InvocationLog(status, merge, _numbered(first, units, merge, tail))
@@ -223,7 +223,7 @@ async def _numbered(
         batch = first
         while batch is not None:
             for entry in batch:
-                merge.push(Stream.UNIT, entry)
+                merge.push(Feed.UNIT, entry)
             last = batch[-1]
             released = merge.release()
             if released:
@@ -233,11 +233,11 @@ async def _numbered(
         async with aclosing(tail.read(last)) as unlabelled:
             async for batch in unlabelled:
                 for entry in batch:
-                    merge.push(Stream.UNIT, entry)
+                    merge.push(Feed.UNIT, entry)
                 released = merge.release()
                 if released:
                     yield released
-    merge.end(Stream.UNIT)
+    merge.end(Feed.UNIT)
     released = merge.release()
     if released:
         yield released

@@ -1,18 +1,18 @@
 """One order and one numbering for an invocation's log, whether it is read whole or followed live.
 
-An invocation's log comes from two upstream streams (``invocation_log`` says why): the unit's own
-lines and systemd's lines about the run.  Each stream is in order on its own; :class:`Merge` puts
+An invocation's log comes from two upstream feeds (``invocation_log`` says why): the unit's own
+lines and systemd's lines about the run.  Each feed is in order on its own; :class:`Merge` puts
 the two in one order, by time and then by the journal's sequence number, and numbers the result
 from 1.  Line numbers are the ``#L`` anchors and the SSE event IDs a browser resumes from, so the
 history read and the live hub must agree on every one of them: both use this class.
 
-An entry is released once its place is certain: the other stream has shown an entry at or after
-it, or has ended.  Live, a quiet stream must not hold the other back for ever, so an entry also
+An entry is released once its place is certain: the other feed has shown an entry at or after
+it, or has ended.  Live, a quiet feed must not hold the other back for ever, so an entry also
 goes after ``hold_back`` seconds; reading history, ``hold_back`` is infinite and the order depends
 only on the entries.  On a tie, systemd's line comes first.
 
 gatewayd re-sends the entry a ``Range: entries=CURSOR:1:`` request starts from when it is the
-newest one; an entry whose cursor is the last one seen from its stream is dropped here.
+newest one; an entry whose cursor is the last one seen from its feed is dropped here.
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ from enum import IntEnum
 from journal_proxy.journal.entry import Entry, NumberedEntry, precedes
 
 
-class Stream(IntEnum):
-    """The two upstream streams of one invocation."""
+class Feed(IntEnum):
+    """The two gatewayd reads of one invocation merged into one log: not a stdout stream
+    (``Entry.stream``) nor a streamed response (``web.streaming``)."""
 
     UNIT = 0
     SYSTEM = 1
 
 
 class Merge:
-    """Merges the two streams in order and numbers the lines; push entries, then ``release``."""
+    """Merges the two feeds in order and numbers the lines; push entries, then ``release``."""
 
     def __init__(
         self,
@@ -50,25 +51,25 @@ class Merge:
         )
         self._newest: list[Entry | None] = [None, None]
         self._ended = [False, False]
-        #: Whether each stream's times never went back: then a whole queue's place is known from
+        #: Whether each feed's times never went back: then a whole queue's place is known from
         #: its last entry.  (A journal's time can go back; one such entry turns this off.)
         self._monotone = [True, True]
         self.last_cursors: list[str | None] = list(last_cursors)
 
-    def push(self, stream: Stream, entry: Entry, now: float = 0.0) -> None:
-        """Take the next entry of ``stream`` (arrived at ``now``)."""
-        if entry.cursor and entry.cursor == self.last_cursors[stream]:
+    def push(self, feed: Feed, entry: Entry, now: float = 0.0) -> None:
+        """Take the next entry of ``feed`` (arrived at ``now``)."""
+        if entry.cursor and entry.cursor == self.last_cursors[feed]:
             return  # gatewayd's re-sent resume point
-        self.last_cursors[stream] = entry.cursor
-        newest = self._newest[stream]
+        self.last_cursors[feed] = entry.cursor
+        newest = self._newest[feed]
         if newest is not None and entry.realtime_usec < newest.realtime_usec:
-            self._monotone[stream] = False
-        self._queues[stream].append((entry, now))
-        self._newest[stream] = entry
+            self._monotone[feed] = False
+        self._queues[feed].append((entry, now))
+        self._newest[feed] = entry
 
-    def end(self, stream: Stream) -> None:
-        """``stream`` has no more entries: nothing from it can come before the other's."""
-        self._ended[stream] = True
+    def end(self, feed: Feed) -> None:
+        """``feed`` has no more entries: nothing from it can come before the other's."""
+        self._ended[feed] = True
 
     @property
     def ended(self) -> bool:
@@ -86,31 +87,31 @@ class Merge:
         while units or system:
             if units and system:
                 if (
-                    self._ended[Stream.SYSTEM]
-                    and self._monotone[Stream.UNIT]
+                    self._ended[Feed.SYSTEM]
+                    and self._monotone[Feed.UNIT]
                     and units[-1][0].realtime_usec < system[0][0].realtime_usec
                 ):
                     # Reading history, systemd's closing lines wait while the unit's lines
-                    # stream past them: every queued unit line is before them, in one go.
+                    # feed past them: every queued unit line is before them, in one go.
                     out.extend(self._drain(units))
                     continue
-                stream = Stream.SYSTEM if precedes(system[0][0], units[0][0]) else Stream.UNIT
+                feed = Feed.SYSTEM if precedes(system[0][0], units[0][0]) else Feed.UNIT
             else:
-                stream = Stream.UNIT if units else Stream.SYSTEM
-                other = 1 - stream
+                feed = Feed.UNIT if units else Feed.SYSTEM
+                other = 1 - feed
                 if self._ended[other]:
                     # Nothing can come before these any more: the whole queue, in one go (most
                     # of a log once systemd's few lines are out).
-                    out.extend(self._drain(self._queues[stream]))
+                    out.extend(self._drain(self._queues[feed]))
                     break
-                entry, arrived = self._queues[stream][0]
+                entry, arrived = self._queues[feed][0]
                 newest = self._newest[other]
                 if not (
                     (newest is not None and precedes(entry, newest))
                     or now - arrived >= self._hold_back
                 ):
                     break
-            entry, _ = self._queues[stream].popleft()
+            entry, _ = self._queues[feed].popleft()
             self.line += 1
             out.append((self.line, entry))
         return out
