@@ -16,7 +16,7 @@ as the issue's table:
 4. noise: summary lines that are neither error nor context, per log.
 
 A journal line holding several ``\\r``-lines is "on the error" when any of them is.  The same
-figures without a browser (``--triage``: :class:`journal_proxy.triage.Triage` over the same
+figures without a browser (``--triage``: :class:`journal_proxy.triage.combined.Triage` over the same
 entries, :attr:`Summary.shown` as the summary and the cause as where ``e`` lands) take a second.
 
     .venv/bin/python bench/real_failures.py [--corpus /tmp/failures] [--triage] [-v]

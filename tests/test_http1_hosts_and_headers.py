@@ -1,4 +1,4 @@
-"""A review's findings against the own HTTP/1.1 client (``http1``, ``http1_framing``,
+"""A review's findings against the own HTTP/1.1 client (``http1``, ``framing``,
 ``gatewayd``), written without reading its tests: each failed on 5f61173 for the reason its
 docstring gives (the docstrings describe that code) and passes since the fix.  The fake upstreams
 are small asyncio servers that answer with raw bytes: framing and schemes that the real gatewayd

@@ -1,6 +1,6 @@
 """Steps from systemd's streams and groups from markers, over real export bytes.
 
-Each log is built as systemd-journal-remote would receive it (``localjournal``), parsed by the
+Each log is built as systemd-journal-remote would receive it (``journal_proxy.local.journal``), parsed by the
 export parser, verified, merged and masked as a request does (``helpers_triage``).
 """
 

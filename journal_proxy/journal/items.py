@@ -1,4 +1,4 @@
-"""The few small types that several layers share, in one place (as Starlette's ``types.py``).
+"""What a log carries on its way to the web layer, for every layer that hands it on.
 
 A log, however it is read (from the cache, from gatewayd now, or followed live), reaches the web
 layer as one stream of :data:`Item`: numbered entries (one by one, or :data:`Lines` in batches),

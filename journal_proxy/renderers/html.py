@@ -2,9 +2,9 @@
 
 Every piece of log text goes through :func:`html.escape`; ANSI colours become classes from a fixed
 vocabulary (no inline ``style``, which the Content-Security-Policy forbids anyway: 256-colour and
-24-bit colours are classes too, see :func:`journal_proxy.terminal.ansi.nearest_palette_index`).  An
+24-bit colours are classes too, see :func:`journal_proxy.terminal.styles.nearest_palette_index`).  An
 http(s) URL in a message becomes ``<a href>`` with ``rel="noopener noreferrer nofollow"``; its
-``href`` is the escaped URL text itself, which :data:`journal_proxy.terminal.ansi.URL_RE` only matches
+``href`` is the escaped URL text itself, which :data:`journal_proxy.renderers.urls.URL_RE` only matches
 when it starts with ``http://`` or ``https://``, so no other scheme can become a link.  The page
 works without JavaScript; ``app.js`` adds live lines, search, anchors and the view switches.
 
