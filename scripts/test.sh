@@ -28,6 +28,8 @@ fi
 .venv/bin/ruff check journal_proxy tests bench
 .venv/bin/ruff format --check journal_proxy tests bench
 .venv/bin/mypy
+# The page's pure JavaScript (regex guard, URLs, SSE, durations) under node's own test runner.
+node --test tests/js/*.test.mjs
 # The layers of the code map (pyproject.toml [tool.importlinter]).
 .venv/bin/lint-imports --no-cache
 # The benchmark in its short smoke mode: it must run, its figures are not judged here.

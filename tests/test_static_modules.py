@@ -3,10 +3,12 @@ the patterns app.js shares with the server held equal to the server's."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from pathlib import Path
 
+from journal_proxy.renderers import urls
 from journal_proxy.web.assets import Assets
 
 STATIC = Path(__file__).parent.parent / "journal_proxy" / "static"
@@ -36,3 +38,47 @@ def test_every_module_import_is_relative_and_served() -> None:
             assert target.startswith("./") or target.startswith("../"), (path, target)
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
             assert resolved in assets.urls, (path, target)
+
+
+def _js_constant(source: str, name: str) -> str:
+    m = re.search(rf"^export const {name} = (.+);$", source, re.M)
+    assert m, name
+    return m.group(1)
+
+
+def test_the_url_pattern_is_the_servers() -> None:
+    """Live lines get their links from js/links.js, the server's from renderers/urls.py: the
+    same expression, trimming and length limit, so a line looks the same whichever way it came."""
+    links = (STATIC / "js" / "links.js").read_text()
+    js_re = _js_constant(links, "URL_RE")
+    assert js_re.startswith("/") and js_re.endswith("/g")
+    assert js_re[1:-2].replace("\\/", "/") == urls.URL_RE.pattern.replace('\\"', '"')
+    assert json.loads(_js_constant(links, "URL_TRAILING")) == urls._URL_TRAILING
+    assert int(_js_constant(links, "MAX_URL")) == urls.MAX_URL
+
+
+_JS_FUNCTION = re.compile(
+    r"^\s*(?:export\s+)?(?:async\s+)?(?:function\s+\w+|(?:static\s+)?(?!if|for|while|switch|catch)"
+    r"\w+)\s*\([^;]*\)\s*\{\s*$|=>\s*\{\s*$"
+)
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|//.*$""")
+_JS_MAX_LINES = 50
+
+
+def _body_lines(lines: list[str], start: int) -> int:
+    depth = 0
+    for i in range(start, len(lines)):
+        code = _STRING.sub("", lines[i])
+        depth += code.count("{") - code.count("}")
+        if depth <= 0:
+            return i - start + 1
+    return len(lines) - start
+
+
+def test_no_page_function_is_longer_than_50_lines() -> None:
+    for path in sorted(STATIC.rglob("*.js")):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if _JS_FUNCTION.search(line):
+                length = _body_lines(lines, i)
+                assert length <= _JS_MAX_LINES, f"{path.name}:{i + 1} is {length} lines"
