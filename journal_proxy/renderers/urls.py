@@ -1,8 +1,8 @@
 """http(s) URLs in log text, which the page shows as links; no other scheme ever is one.
 
 The server writes each link as escaped ``<a href>`` markup (``renderers/html.py``); for lines that
-arrive live, app.js finds them with the same expression (``URL_RE`` there) and builds the links
-with DOM calls.
+arrive live, static/js/links.js finds them with the same expression (``URL_RE`` there, held
+equal by tests/test_static_modules.py) and builds the links with DOM calls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from journal_proxy.terminal.ansi import to_spans
 
 #: An http(s) URL in log text: the scheme, ``://``, then a host character, up to a space, a
 #: quote, ``<``, ``>`` or a backquote.  Nothing else ever becomes a link.  The same expression is
-#: in app.js (``URL_RE``), for lines that arrive live; the whitespace that only one of Python's
+#: in static/js/links.js (``URL_RE``), for lines that arrive live; the whitespace that only one of Python's
 #: and JavaScript's ``\s`` knows is named, so both stop at the same characters.
 URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9\[][^\s\ufeff\x1c-\x1f\x85<>\"'`]*")
 #: Punctuation that ends a sentence rather than a URL, trimmed from a match's end.
