@@ -26,10 +26,9 @@ from pathlib import Path
 from journal_proxy.access.ids import parse_invocation_id
 from journal_proxy.access.signing import load_keys, log_url
 from journal_proxy.cli.arguments import add_signing_arguments
-from journal_proxy.config import load_config_file, settings_from_mapping
+from journal_proxy.config import load_config_file, parse_keep
 from journal_proxy.delivery.keep import Keeper
 from journal_proxy.errors import ConfigError
-from journal_proxy.settings import KeepSettings
 
 #: Where the shipped socket unit listens, and where the shipped unit's state directory is.
 DEFAULT_PROXY = "unix:/run/journal-proxy.sock"
@@ -116,9 +115,7 @@ def _read_once(proxy: str, target: str, accept: str) -> int | str:
 
 def _list_or_prune(args: argparse.Namespace) -> int:
     raw = load_config_file(args.config) if Path(args.config).exists() else {}
-    raw.setdefault("unit", ["unused.service"])
-    keep = settings_from_mapping(raw, env={"STATE_DIRECTORY": DEFAULT_DIRECTORY}).keep
-    keeper = Keeper(KeepSettings(keep.directory, keep.days, keep.max_bytes), lambda _: False)
+    keeper = Keeper(parse_keep(raw, {"STATE_DIRECTORY": DEFAULT_DIRECTORY}), lambda _: False)
     keeper.scan(prune=args.prune)
     if args.prune:
         print(f"kept: {len(keeper)} runs, {keeper.held} bytes; removed {keeper.stats.removed}")

@@ -37,6 +37,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,13 +244,16 @@ class Keeper:
         self, invocation_id: InvocationId, opened: OpenedLog
     ) -> AsyncGenerator[Item, None]:
         writer = _EntriesWriter(self.root / invocation_id, opened.status, opened.source)
-        async for item in opened.items:
-            if isinstance(item, Ended):
-                self._commit(invocation_id, writer, item)
-            elif writer.ok:
-                writer.add(item)
-            yield item
-        writer.discard()
+        try:
+            async with aclosing(opened.items) as items:
+                async for item in items:
+                    if isinstance(item, Ended):
+                        self._commit(invocation_id, writer, item)
+                    elif writer.ok:
+                        writer.add(item)
+                    yield item
+        finally:  # also when the reader leaves half-way: no temporary file, no open descriptor
+            writer.discard()
 
     def _commit(self, invocation_id: str, writer: _EntriesWriter, ended: Ended) -> None:
         """A whole read (no end reason) becomes the kept run; anything else is discarded."""
