@@ -7,94 +7,32 @@ GitHub cannot be reached from here; the stand-in answers as GitHub documents for
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from .fake_github import FakeGitHub, make_handler
+
 INV = "0123456789abcdef0123456789abcdef"
 TOKEN = "ghs_" + "T" * 36
-VALID_STATES = {"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}
-
-
-@dataclass
-class FakeGitHub:
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    fail_times: int = 0  # answer 502 this many times first
-    url: str = ""
 
 
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
-    state = FakeGitHub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            if state.fail_times > 0:
-                state.fail_times -= 1
-                self._send(502, {"message": "Server Error"})
-                return
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                self._send(
-                    401,
-                    {
-                        "message": "Bad credentials",
-                        "documentation_url": "https://docs.github.com/rest",
-                    },
-                )
-                return
-            parts = self.path.split("/")
-            if (
-                len(parts) != 7
-                or parts[1] != "repos"
-                or parts[4] != "deployments"
-                or parts[6] != "statuses"
-                or parts[5] != "42"
-            ):
-                self._send(
-                    404,
-                    {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
-                )
-                return
-            if body.get("state") not in VALID_STATES:
-                self._send(
-                    422,
-                    {
-                        "message": "Validation Failed",
-                        "errors": [{"field": "state", "code": "invalid"}],
-                    },
-                )
-                return
-            self._send(201, {"id": 7, "state": body["state"], "log_url": body.get("log_url", "")})
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state = FakeGitHub(token=TOKEN, deployments={"42"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
     server.shutdown()
+    server.server_close()
 
 
 def _run(

@@ -33,7 +33,8 @@ from journal_proxy.service.server import server_options
 from journal_proxy.web import make_app
 
 from .conftest import UNIT, Corpus, CountingRelay
-from .test_github import TOKEN, FakeGitHub, _run, github  # noqa: F401 - github is a fixture
+from .fake_github import FakeGitHub
+from .test_github import TOKEN, _run, github  # noqa: F401 - github is a fixture
 
 OLD_KEY = "old-" + "o" * 40
 NEW_KEY = "new-" + "n" * 40
