@@ -19,9 +19,13 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# Node.js runs the page's JavaScript tests and installs axe-core (Debian 12's nodejs and npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 # axe-core for the page's accessibility test (npm's registry; Debian and PyPI have no copy).
 if [ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]; then
-    command -v npm >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
     npm install --silent --no-audit --no-fund --prefix .venv/axe axe-core@4 >/dev/null
 fi
 
