@@ -521,17 +521,55 @@ def _dispatch(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
     return {ch: tuple(found) for ch, found in by_first.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How :func:`first_rule` tries the rules of one first character (or the rules after one of them): one
+    search of ``combined`` (the start patterns of the rules that have one, as one
+    alternation whose group ``n`` is ``rules[position[n]]``: the first of them that matches, as
+    Python's alternation tries its branches in order), then only the rules before it that test
+    the line in Python (``tests``).  When the ``requires`` of the rule matched does not hold, the
+    plan of the rules after it goes on."""
+
+    rules: tuple[Rule, ...]
+    combined: re.Pattern[str] | None
+    position: tuple[int, ...]
+    tests: tuple[tuple[int, Rule], ...]
+
+
+def _plan(rules: tuple[Rule, ...], made: dict[tuple[str, ...], _Plan]) -> _Plan:
+    """The plan for ``rules`` (shared between the characters whose lists end alike)."""
+    names = tuple(rule.name for rule in rules)
+    if names in made:
+        return made[names]
+    branches, position, tests = [], [0], []
+    for i, rule in enumerate(rules):
+        if isinstance(rule.start, re.Pattern):
+            branches.append(f"({rule.start.pattern})")
+            position.append(i)
+        else:
+            tests.append((i, rule))
+    combined = _rx("+".join(names), "|".join(branches)) if branches else None
+    made[names] = plan = _Plan(rules, combined, tuple(position), tuple(tests))
+    return plan
+
+
 _ORDER = {rule.name: i for i, rule in enumerate(RULES)}
 _BY_FIRST = _dispatch(RULES)
+#: The plans by rules (at most one per rule and first character, each made once, when needed).
+_MADE: dict[tuple[str, ...], _Plan] = {}
+_PLANS = {ch: _plan(rules, _MADE) for ch, rules in _BY_FIRST.items()}
 _BY_NEEDLE = tuple(rule for rule in RULES if rule.needle)
-#: The rules' substrings: most lines hold none (a few ``in`` tests beat one regex search).
+#: The rules' substrings: most lines hold none (one search of them all).
 _NEEDLES = tuple(dict.fromkeys(rule.needle for rule in _BY_NEEDLE))
+_ANY_NEEDLE = _rx("needles", "|".join(re.escape(needle) for needle in _NEEDLES))
 
 
 def plain(message: str) -> str:
     """What a rule reads of a message: its first :data:`SCAN_CHARS` characters, without colours,
     and without BuildKit's step prefix."""
-    text = strip_sgr(message[:SCAN_CHARS])  # masked text: colours are its only sequences
+    text = message[:SCAN_CHARS]
+    if "\x1b" in text:
+        text = strip_sgr(text)  # masked text: colours are its only sequences
     if text[:1] == "#":
         m = _BUILDKIT_OUTPUT.match(text)
         if m is not None:
@@ -546,15 +584,31 @@ def _holds_one(text: str, parts: tuple[str, ...]) -> bool:
     return not parts
 
 
+def _first_by_plan(plan: _Plan | None, trimmed: str) -> Rule | None:
+    """The first of a character's rules whose start matches (and whose ``requires`` holds)."""
+    while plan is not None:
+        m = plan.combined.match(trimmed) if plan.combined is not None else None
+        group = 0 if m is None else m.lastindex or 0
+        stop = plan.position[group] if group else len(plan.rules)
+        for i, rule in plan.tests:
+            if i >= stop:
+                break
+            if (not rule.requires or _holds_one(trimmed, rule.requires)) and rule.starts(trimmed):
+                return rule
+        if not group:
+            return None
+        found = plan.rules[stop]
+        if not found.requires or _holds_one(trimmed, found.requires):
+            return found
+        plan = _plan(plan.rules[stop + 1 :], _MADE)  # a line rarely gets here
+    return None
+
+
 def first_rule(text: str) -> Rule | None:
     """The first rule whose start matches ``text`` (already :func:`plain`), or None."""
     trimmed = text.lstrip(" \t")
-    best: Rule | None = None
-    for rule in _BY_FIRST.get(trimmed[:1], ()):
-        if (not rule.requires or _holds_one(trimmed, rule.requires)) and rule.starts(trimmed):
-            best = rule
-            break
-    if not _holds_one(trimmed, _NEEDLES):
+    best = _first_by_plan(_PLANS.get(trimmed[:1]), trimmed)
+    if _ANY_NEEDLE.search(trimmed) is None:
         return best
     for rule in _BY_NEEDLE:
         earlier = best is None or _ORDER[rule.name] < _ORDER[best.name]
