@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 from journal_proxy.access.ids import InvocationId
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import UpstreamProtocolError
-from journal_proxy.journal.invocation_log import InvocationQuery, verified_entries
+from journal_proxy.journal.invocation_log import InvocationQuery, one_by_one, verified_batches
 from journal_proxy.journal.lifecycle import Status
 from journal_proxy.journal.verify import verify_unit_entry
 from journal_proxy.local.journal import export_entry
@@ -145,11 +145,12 @@ async def test_the_entries_before_a_corrupt_one_in_the_same_read_still_reach_the
     query = InvocationQuery(INV, UnitPins((UNIT,)), (), Limits())
     got: list[str] = []
     with pytest.raises(UpstreamProtocolError):
-        async for entry in verified_entries(
+        batches = verified_batches(
             client,  # type: ignore[arg-type]
             query,
             query.unit_matches(),
             verify_unit_entry,
-        ):
+        )
+        async for entry in one_by_one(batches):
             got.append(entry.message)
     assert got == ["valid"]

@@ -14,7 +14,12 @@ from contextlib import aclosing
 
 from journal_proxy.errors import UpstreamTimeout, UpstreamUnavailable
 from journal_proxy.journal.entry import Entry
-from journal_proxy.journal.invocation_log import InvocationQuery, Verifier, verified_entries
+from journal_proxy.journal.invocation_log import (
+    InvocationQuery,
+    Verifier,
+    one_by_one,
+    verified_batches,
+)
 from journal_proxy.journal.merge import Feed
 from journal_proxy.upstream.gatewayd import GatewaydClient, Match
 
@@ -40,7 +45,8 @@ async def pump(
     (then ``None``) or fails for good (then the error)."""
     retries = 0
     while True:
-        stream = verified_entries(client, query, matches, check, follow=True, after_cursor=cursor)
+        batches = verified_batches(client, query, matches, check, follow=True, after_cursor=cursor)
+        stream = one_by_one(batches)
         try:
             async with aclosing(stream):
                 async for entry in stream:

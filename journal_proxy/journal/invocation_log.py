@@ -100,19 +100,8 @@ async def verified_batches(
         parser.finish()
 
 
-async def verified_entries(
-    client: GatewaydClient,
-    query: InvocationQuery,
-    matches: Sequence[Match],
-    verifier: Verifier,
-    *,
-    follow: bool = False,
-    after_cursor: str | None = None,
-) -> AsyncGenerator[Entry, None]:
+async def one_by_one(batches: AsyncGenerator[list[Entry], None]) -> AsyncGenerator[Entry, None]:
     """:func:`verified_batches` one entry at a time, for the live and the short reads."""
-    batches = verified_batches(
-        client, query, matches, verifier, follow=follow, after_cursor=after_cursor
-    )
     async with aclosing(batches):
         async for batch in batches:
             for entry in batch:
@@ -124,9 +113,10 @@ async def read_lifecycle(
 ) -> list[Entry]:
     """systemd's lines about the invocation; bounded, since PID 1 writes only a few per run."""
     out: list[Entry] = []
-    stream = verified_entries(
+    batches = verified_batches(
         client, query, query.lifecycle_matches(), verify_lifecycle_entry, after_cursor=after_cursor
     )
+    stream = one_by_one(batches)
     async with aclosing(stream):
         async for entry in stream:
             out.append(entry)

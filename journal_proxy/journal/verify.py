@@ -7,6 +7,8 @@ fields that only journald can write.  Anything else is dropped and counted by th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from journal_proxy.access.ids import InvocationId
 from journal_proxy.journal.entry import Entry
 from journal_proxy.journal.export_format import RawEntry
@@ -115,14 +117,9 @@ def verify_unit_entry(
     raw: RawEntry, invocation_id: InvocationId, pins: UnitPins, public_fields: tuple[str, ...]
 ) -> Entry | None:
     """An entry written by the unit's own processes: trusted invocation ID and unit must match."""
-    if raw.repeated and raw.repeated & {b"_SYSTEMD_INVOCATION_ID", b"_SYSTEMD_UNIT"}:
-        return None
     if raw.fields.get(b"_SYSTEMD_INVOCATION_ID") != invocation_id.encode():
         return None
-    unit = _pinned(pins, raw.fields.get(b"_SYSTEMD_UNIT"))
-    if unit is None:
-        return None
-    return _build(raw, unit, False, public_fields)
+    return _admit(raw, pins, _SERVICE, public_fields)
 
 
 def verify_lifecycle_entry(
@@ -130,16 +127,10 @@ def verify_lifecycle_entry(
 ) -> Entry | None:
     """A line systemd (PID 1) wrote about the unit.  ``UNIT=``/``INVOCATION_ID=`` are user fields
     any process can write, so only the trusted ``_PID=1`` makes such a line systemd's."""
-    if raw.repeated and raw.repeated & {b"_PID", b"INVOCATION_ID", b"UNIT"}:
+    fields = raw.fields
+    if fields.get(b"_PID") != b"1" or fields.get(b"INVOCATION_ID") != invocation_id.encode():
         return None
-    if raw.fields.get(b"_PID") != b"1":
-        return None
-    if raw.fields.get(b"INVOCATION_ID") != invocation_id.encode():
-        return None
-    unit = _pinned(pins, raw.fields.get(b"UNIT"))
-    if unit is None:
-        return None
-    return _build(raw, unit, True, public_fields)
+    return _admit(raw, pins, _SYSTEMD, public_fields)
 
 
 def verify_unlabelled_entry(
@@ -148,11 +139,33 @@ def verify_unlabelled_entry(
     """A line of a pinned unit that journald labelled with no invocation ID at all (see
     :mod:`journal_proxy.journal.unlabelled`, which admits it only inside the run's own time window).
     A line labelled with any invocation ID, this one's included, is not one of these."""
-    if raw.repeated and raw.repeated & {b"_SYSTEMD_INVOCATION_ID", b"_SYSTEMD_UNIT"}:
-        return None
     if b"_SYSTEMD_INVOCATION_ID" in raw.fields:
         return None
-    unit = _pinned(pins, raw.fields.get(b"_SYSTEMD_UNIT"))
+    return _admit(raw, pins, _SERVICE, public_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    """Who writes a kind of entry: the trusted fields a verifier decides by (each must appear
+    once: with two, which would a reader believe?), and the field that names the unit."""
+
+    decided_by: frozenset[bytes]
+    unit_field: bytes
+    is_systemd: bool
+
+
+_SERVICE = _Writer(
+    frozenset({b"_SYSTEMD_INVOCATION_ID", b"_SYSTEMD_UNIT"}), b"_SYSTEMD_UNIT", False
+)
+_SYSTEMD = _Writer(frozenset({b"_PID", b"INVOCATION_ID", b"UNIT"}), b"UNIT", True)
+
+
+def _admit(raw: RawEntry, pins: UnitPins, writer: _Writer, public: tuple[str, ...]) -> Entry | None:
+    """The entry, when none of the fields ``writer`` is decided by is repeated and its unit field
+    names a pinned unit; ``None`` otherwise."""
+    if raw.repeated and raw.repeated & writer.decided_by:
+        return None
+    unit = _pinned(pins, raw.fields.get(writer.unit_field))
     if unit is None:
         return None
-    return _build(raw, unit, False, public_fields)
+    return _build(raw, unit, writer.is_systemd, public)
