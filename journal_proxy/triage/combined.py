@@ -321,24 +321,24 @@ class Triage:
                 del self._blocks[0]
 
     def _count(self, line: int, step: StepInfo, annotation: Annotation, message: str) -> None:
-        spans = (self._steps.current_step, self._steps.current_group)
-        if annotation.level == "error":
+        is_error = annotation.level == "error"
+        if is_error:
             self._track(line, annotation, message)
             self.errors += 1
-            if len(self._error_lines) < MAX_LISTED:
-                self._error_lines.append(line)
-            for span in spans:
-                if span is not None:
-                    span.errors += 1
             if annotation.reason == "systemd" and self._failed is None:
                 self._failed = (step.step, step.name)
         else:
             self.warnings += 1
-            if len(self._warning_lines) < MAX_LISTED:
-                self._warning_lines.append(line)
-            for span in spans:
-                if span is not None:
-                    span.warnings += 1
+        listed = self._error_lines if is_error else self._warning_lines
+        if len(listed) < MAX_LISTED:
+            listed.append(line)
+        for span in (self._steps.current_step, self._steps.current_group):
+            if span is None:
+                continue
+            if is_error:
+                span.errors += 1
+            else:
+                span.warnings += 1
 
     def _cause(self) -> tuple[Cause | None, tuple[int, ...]]:
         """The ranked cause and the lines the summary shows (nothing before a failure point)."""
