@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,9 +24,9 @@ from journal_proxy.mask.masker import Masker
 from journal_proxy.settings import Settings
 from journal_proxy.triage.problems import build_matchers
 from journal_proxy.upstream.gatewayd import GatewaydClient
-from journal_proxy.web import routes
+from journal_proxy.web import app_metrics, routes
 from journal_proxy.web.assets import Assets
-from journal_proxy.web.metrics import Metrics, MetricType, Tally
+from journal_proxy.web.metrics import Metrics, Tally
 from journal_proxy.web.responses import add_security_headers, map_errors
 from journal_proxy.web.state import (
     ASSETS,
@@ -67,7 +66,7 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
         return await locate(clients, query, settings.timeouts.upstream_headers)
 
     app[HUBS] = HubRegistry(locator, settings.timeouts, settings.limits, app[MASKER])
-    _register_metrics(app, _UPSTREAM_METRICS)
+    app_metrics.register(app, app_metrics.UPSTREAM)
     yield
     await app[HUBS].close(EndReason.SHUTDOWN)
     await asyncio.gather(*(c.close() for c in clients))
@@ -118,101 +117,6 @@ async def _end_follows(app: web.Application) -> None:
         await asyncio.sleep(_LAST_LINE_SECONDS)
 
 
-#: What reads the app's state for /metrics: (name, kind, help, reader), in the order shown.
-Reader = Callable[[web.Application], float | int]
-_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
-    (
-        "refused_requests_total",
-        "counter",
-        "Requests refused before reaching gatewayd.",
-        lambda a: a[TALLY].refused,
-    ),
-    ("active_streams", "gauge", "Responses being streamed now.", lambda a: a[STREAMS].active),
-    ("stream_clients", "gauge", "Clients with a stream open now.", lambda a: a[STREAMS].clients),
-    (
-        "throttle_clients",
-        "gauge",
-        "Addresses the refusal throttle remembers.",
-        lambda a: len(a[THROTTLE]),
-    ),
-    (
-        "cache_bytes",
-        "gauge",
-        "Bytes the finished-log cache holds (counted honestly).",
-        lambda a: a[CACHE].held,
-    ),
-    ("cache_logs", "gauge", "Finished log bodies (one per format) held.", lambda a: len(a[CACHE])),
-    ("shared_reads", "gauge", "Young gatewayd reads a request may join.", lambda a: len(a[READS])),
-    (
-        "entries_streamed_total",
-        "counter",
-        "Verified entries read from gatewayd.",
-        lambda a: a[COUNTERS].entries,
-    ),
-    (
-        "entries_dropped_total",
-        "counter",
-        "Entries gatewayd sent that failed verification.",
-        lambda a: a[COUNTERS].dropped,
-    ),
-    (
-        "bytes_streamed_total",
-        "counter",
-        "Body bytes written to clients.",
-        lambda a: a[TALLY].bytes_streamed,
-    ),
-)
-#: Registered once the gatewayd clients and the hubs exist (``_upstreams``).
-_UPSTREAM_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
-    ("follow_hubs", "gauge", "Invocations followed upstream now.", lambda a: len(a[HUBS])),
-    ("follow_viewers", "gauge", "Viewers of followed invocations.", lambda a: a[HUBS].viewers),
-    (
-        "follow_history_lines",
-        "gauge",
-        "Lines the followed invocations hold in memory for joining viewers.",
-        lambda a: a[HUBS].history_lines,
-    ),
-    (
-        "follow_history_overflowed",
-        "gauge",
-        "Followed invocations grown past the lines they may hold in memory.",
-        lambda a: a[HUBS].history_overflowed,
-    ),
-    (
-        "follow_history_reads_total",
-        "counter",
-        "Viewers whose earlier lines were read from gatewayd again (past the memory).",
-        lambda a: a[HUBS].history_reads,
-    ),
-    (
-        "upstream_requests_total",
-        "counter",
-        "Requests made to gatewayd.",
-        lambda a: sum(c.requests for c in a[CLIENTS]),
-    ),
-    (
-        "upstream_errors_total",
-        "counter",
-        "gatewayd requests that failed.",
-        lambda a: sum(c.errors for c in a[CLIENTS]),
-    ),
-    (
-        "upstream_header_seconds_total",
-        "counter",
-        "Time waiting for gatewayd headers.",
-        lambda a: sum(c.latency_total for c in a[CLIENTS]),
-    ),
-)
-
-
-def _register_metrics(
-    app: web.Application, table: tuple[tuple[str, MetricType, str, Reader], ...]
-) -> None:
-    metrics = app[METRICS]
-    for name, kind, help_, read in table:
-        metrics.add(name, kind, help_, functools.partial(read, app))
-
-
 def _keeper(settings: Settings, revocations: RevocationList) -> Keeper | None:
     """The kept runs, indexed once; any run revoked while the proxy was not running goes now."""
     if settings.keep.directory is None:
@@ -228,39 +132,6 @@ def _keeper(settings: Settings, revocations: RevocationList) -> Keeper | None:
         if revoked(name):
             keeper.drop(name)
     return keeper
-
-
-def _kept(read: Callable[[Keeper], int]) -> Reader:
-    def metric(app: web.Application) -> int:
-        keeper = app[KEEPER]
-        return 0 if keeper is None else read(keeper)
-
-    return metric
-
-
-_KEEP_METRICS: tuple[tuple[str, MetricType, str, Reader], ...] = (
-    ("kept_runs", "gauge", "Finished runs kept on disk.", _kept(len)),
-    ("kept_bytes", "gauge", "Bytes of kept runs on disk.", _kept(lambda k: k.held)),
-    (
-        "kept_reads_total",
-        "counter",
-        "Reads answered from kept runs.",
-        _kept(lambda k: k.stats.reads),
-    ),
-    (
-        "kept_writes_total",
-        "counter",
-        "Files written for kept runs.",
-        _kept(lambda k: k.stats.writes),
-    ),
-    (
-        "kept_failures_total",
-        "counter",
-        "Reads or writes of kept runs that failed (disk full, unwritable).",
-        _kept(lambda k: k.stats.failures),
-    ),
-    ("kept_removed_total", "counter", "Kept runs removed.", _kept(lambda k: k.stats.removed)),
-)
 
 
 def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.Application:
@@ -296,9 +167,9 @@ def make_app(settings: Settings, clock: Callable[[], float] = time.time) -> web.
     app[CACHE] = FinishedLogCache(settings.limits.cache_bytes)
     app[READS] = SharedReads()
     app[KEEPER] = _keeper(settings, app[REVOCATIONS])
-    _register_metrics(app, _METRICS)
+    app_metrics.register(app, app_metrics.APP)
     if app[KEEPER] is not None:
-        _register_metrics(app, _KEEP_METRICS)
+        app_metrics.register(app, app_metrics.KEPT)
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(_watch_revocations)
     app.on_shutdown.append(_end_follows)
