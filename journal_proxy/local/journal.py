@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from journal_proxy.journal.lifecycle import Event
 from journal_proxy.local import procs as procs
@@ -211,20 +212,22 @@ def succeeded(clock: Clock, unit: str, inv: str) -> bytes:
     )
 
 
+class Process(TypedDict, total=False):
+    """Which of the run's processes exited: ``control`` for an ``ExecStartPre=`` or other control
+    process (default: the main process), ``command`` naming which (default ``start``)."""
+
+    control: bool
+    command: str
+
+
 def process_exited(
-    clock: Clock,
-    unit: str,
-    inv: str,
-    status: int = 1,
-    *,
-    control: bool = False,
-    command: str = "start",
+    clock: Clock, unit: str, inv: str, status: int = 1, **process: Unpack[Process]
 ) -> bytes:
     """PID 1's line about a process of the run that exited with ``status``, as systemd 252 writes
     it: "Main process exited" for ``ExecStart=``, "Control process exited" for the others
     (``command``: ``start-pre``, ``start-post``, ``stop-post``, ...).  A success is logged at debug
     level (priority 7), a failure at notice (priority 5)."""
-    kind = "Control process" if control else "Main process"
+    kind = "Control process" if process.get("control") else "Main process"
     words = "SUCCESS" if status == 0 else "FAILURE"
     return pid1_line(
         clock,
@@ -233,25 +236,21 @@ def process_exited(
         PROCESS_EXIT,
         f"{unit}: {kind} exited, code=exited, status={status}/{words}"
         + (" (success)" if status == 0 else ""),
-        extra=[("EXIT_CODE", "exited"), ("EXIT_STATUS", str(status)), ("COMMAND", command)],
+        extra=[
+            ("EXIT_CODE", "exited"),
+            ("EXIT_STATUS", str(status)),
+            ("COMMAND", process.get("command", "start")),
+        ],
         priority=7 if status == 0 else 5,
     )
 
 
-def failed(
-    clock: Clock,
-    unit: str,
-    inv: str,
-    status: int = 1,
-    *,
-    control: bool = False,
-    command: str = "start",
-) -> bytes:
+def failed(clock: Clock, unit: str, inv: str, status: int = 1, **process: Unpack[Process]) -> bytes:
     """systemd's lines for a run whose process (``control``: an ``ExecStartPre=`` or other
     control process, ``command`` naming which) exited with ``status``: exited, failed result,
     failed job."""
     return (
-        process_exited(clock, unit, inv, status, control=control, command=command)
+        process_exited(clock, unit, inv, status, **process)
         + pid1_line(
             clock,
             unit,

@@ -62,13 +62,19 @@ class LiveJournal:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._writer.close()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        reap(self._proc, timeout=10)
         with contextlib.suppress(FileNotFoundError):
             self._fifo.unlink()
+
+
+def reap(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for ``proc`` to exit; kill it if it takes longer than ``timeout`` seconds, so nothing
+    a test or the demo started outlives it."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -200,11 +206,7 @@ class Gatewayd:
 
     def stop(self) -> None:
         self._proc.terminate()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        reap(self._proc, timeout=5)
 
 
 def tools_available() -> bool:
