@@ -40,12 +40,20 @@ from journal_proxy.demo.writer import (
 from journal_proxy.local import journal as lj
 
 
-def succeeded_run(inv: str, start: int, rng: random.Random, pages: list[str]) -> bytes:
-    run = Run(inv, start, rng)
-    run.systemd(lj.starting(run.clock, UNIT, inv))
+def _fetched(run: Run, commits: tuple[str, str, str], install_seconds: float) -> Run:
+    """How every run begins: systemd starts it, GitHub hears "in progress", the new commit is
+    fetched (``commits``: from, to, subject) and the dependencies installed."""
+    run.systemd(lj.starting(run.clock, UNIT, run.invocation_id))
     notify_in_progress(run)
-    fetch(run, "4f1c2ab", "9e0d7c1", "Pricing page: show yearly plans")
-    install(run, 20.0)
+    fetch(run, *commits)
+    install(run, install_seconds)
+    return run
+
+
+def succeeded_run(inv: str, start: int, rng: random.Random, pages: list[str]) -> bytes:
+    run = _fetched(
+        Run(inv, start, rng), ("4f1c2ab", "9e0d7c1", "Pricing page: show yearly plans"), 20.0
+    )
     build_incremental(run, pages, 412, 15.0)
     run_tests(run, 8.0)
     publish(run, "9e0d7c1", pages, 412)
@@ -57,11 +65,11 @@ def succeeded_run(inv: str, start: int, rng: random.Random, pages: list[str]) ->
 
 def failed_run(inv: str, start: int, rng: random.Random, pages: list[str]) -> bytes:
     """A full rebuild (a shared template changed) in which one German page fails to render."""
-    run = Run(inv, start, rng)
-    run.systemd(lj.starting(run.clock, UNIT, inv))
-    notify_in_progress(run)
-    fetch(run, "9e0d7c1", "1b7e3aa", "Pricing: show prices in the visitor's currency")
-    install(run, 19.0)
+    run = _fetched(
+        Run(inv, start, rng),
+        ("9e0d7c1", "1b7e3aa", "Pricing: show prices in the visitor's currency"),
+        19.0,
+    )
     total = _full_build_with_one_error(run, pages)
     # At priority 6, as systemd logs a unit's output (SyslogLevel=info): the page finds the
     # error by what the tools print (journal_proxy/triage/recognizers.py), as it must on a real deploy.
@@ -161,11 +169,11 @@ def running_run(
     inv: str, start: int, now: int, rng: random.Random, pages: list[str]
 ) -> tuple[Run, Backfill]:
     """Everything the running run wrote before the demo started; the backfill goes on live."""
-    run = Run(inv, start, rng)
-    run.systemd(lj.starting(run.clock, UNIT, inv))
-    notify_in_progress(run)
-    fetch(run, "1b7e3aa", "5c2d9f0", "Search: new analyzer for posts, backfill search_vector")
-    install(run, 18.0)
+    run = _fetched(
+        Run(inv, start, rng),
+        ("1b7e3aa", "5c2d9f0", "Search: new analyzer for posts, backfill search_vector"),
+        18.0,
+    )
     build_incremental(run, pages, 138, 7.0)
     run_tests(run, 8.0)
     run.line(header("Migrating database"), after=0.2)
