@@ -6,6 +6,10 @@ Lower-layer failures (HTTP, sockets, timeouts) are translated into these once, i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+# -- Every error's base, and the one raised at start-up.
+
 
 class JournalProxyError(Exception):
     """Base class of every error journal-proxy raises on purpose."""
@@ -15,48 +19,32 @@ class ConfigError(JournalProxyError):
     """Settings are invalid; raised at start-up only, the message names the setting."""
 
 
-class UpstreamError(JournalProxyError):
-    """gatewayd could not give us what we asked for."""
-
-
-class UpstreamUnavailable(UpstreamError):
-    """gatewayd refused the connection, reset it, or answered with an error status."""
-
-
-class UpstreamTimeout(UpstreamError):
-    """gatewayd did not answer (headers or the next chunk) within the configured time."""
-
-
-class UpstreamProtocolError(UpstreamError):
-    """gatewayd sent bytes that are not the journal export format we asked for."""
-
-
-class InvocationNotFound(JournalProxyError):
-    """No verified entry of the invocation exists on any upstream."""
-
-
-class TooBusy(JournalProxyError):
-    """Over a concurrency limit; ``retry_after`` seconds is a fair time to come back."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many concurrent streams")
-        self.retry_after = retry_after
-
-
-class Throttled(JournalProxyError):
-    """This client has been refused too often lately; it is answered 429 before any work."""
+# -- The request: what is not a log link is refused before anything else.
 
 
 class NotALogLink(JournalProxyError):
     """The path is not ``/logs/<32 lowercase hex>`` (or a static file): answered as a refusal."""
 
 
+@dataclass(eq=False)
 class MethodNotAllowed(JournalProxyError):
     """A log link asked for with a method other than those in ``allowed``."""
 
-    def __init__(self, allowed: tuple[str, ...]) -> None:
-        super().__init__("method not allowed")
-        self.allowed = allowed
+    allowed: tuple[str, ...]
+
+
+# -- Access checks, before any lookup: the client's limits, then the link itself.
+
+
+class Throttled(JournalProxyError):
+    """This client has been refused too often lately; it is answered 429 before any work."""
+
+
+@dataclass(eq=False)
+class TooBusy(JournalProxyError):
+    """Over a concurrency limit; ``retry_after`` seconds is a fair time to come back."""
+
+    retry_after: int
 
 
 class LinkForbidden(JournalProxyError):
@@ -75,17 +63,41 @@ class LinkGone(JournalProxyError):
     """The link was valid once and never will be again: ``410``, before any lookup."""
 
 
+@dataclass(eq=False)
 class LinkExpired(LinkGone):
     """A correctly signed link whose ``exp`` (unix seconds) has passed."""
 
-    def __init__(self, expired_at: int) -> None:
-        super().__init__("link expired")
-        self.expired_at = expired_at
+    expired_at: int
 
 
+@dataclass(eq=False)
 class LinkRevoked(LinkGone):
     """The invocation is on the revocation list; ``reason`` is the operator's words (may be "")."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("link revoked")
-        self.reason = reason
+    reason: str
+
+
+# -- The upstream: gatewayd's failures, translated once in ``upstream/gatewayd.py``.
+
+
+class UpstreamError(JournalProxyError):
+    """gatewayd could not give us what we asked for."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """gatewayd refused the connection, reset it, or answered with an error status."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """gatewayd did not answer (headers or the next chunk) within the configured time."""
+
+
+class UpstreamProtocolError(UpstreamError):
+    """gatewayd sent bytes that are not the journal export format we asked for."""
+
+
+# -- The journal: nothing verified for the invocation.
+
+
+class InvocationNotFound(JournalProxyError):
+    """No verified entry of the invocation exists on any upstream."""

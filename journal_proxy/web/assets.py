@@ -20,12 +20,12 @@ _TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-#: Hex digits of the directory's SHA-256 in the URL: enough that two versions never meet.
-_HASH_DIGITS = 12
 
 
 @dataclass(frozen=True, slots=True)
 class Asset:
+    """One static file as served: read once at start-up, so a request costs a lookup."""
+
     url: str
     body: bytes
     content_type: str
@@ -43,7 +43,13 @@ def _static_files(folder: Traversable, prefix: str = "") -> dict[str, bytes]:
     return found
 
 
+#: Hex digits of the directory's SHA-256 in the URL: enough that two versions never meet.
+_HASH_DIGITS = 12
+
+
 def _digest(files: dict[str, bytes]) -> str:
+    """The version of the whole static directory: each path and body, length-prefixed so no two
+    different directories hash alike."""
     h = hashlib.sha256()
     for path, body in files.items():
         for part in (path.encode(), body):
@@ -52,6 +58,8 @@ def _digest(files: dict[str, bytes]) -> str:
 
 
 class Assets:
+    """The static directory under its content hash, for the page's links and ``/static/``."""
+
     def __init__(self) -> None:
         files = _static_files(resources.files("journal_proxy").joinpath("static"))
         #: The hashed directory's name, shared by every file.
