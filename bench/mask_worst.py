@@ -97,10 +97,12 @@ def inputs(size: int) -> Iterator[tuple[str, list[str]]]:
 
 
 def apply_function(masker: Masker) -> Callable[[Entry], Any]:
+    """This tree's masking (a session's ``apply``), or an older tree's ``Masker.apply``."""
     session = getattr(masker, "session", None)
     if session is not None:
         return session().apply  # type: ignore[no-any-return]
-    return masker.apply
+    older: Callable[[Entry], Any] = getattr(masker, "apply")  # noqa: B009 - not in this tree
+    return older
 
 
 def time_case(masker: Masker, messages: list[str], repeat: int) -> float:

@@ -47,10 +47,6 @@ class Run:
     def __post_init__(self) -> None:
         self.clock = lj.Clock(self.start_usec)
 
-    @property
-    def elapsed(self) -> float:
-        return (self.clock.usec - self.start_usec) / 1e6
-
     def wait(self, seconds: float) -> None:
         self.clock.usec += int(seconds * 1e6)
 

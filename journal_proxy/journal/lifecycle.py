@@ -25,7 +25,6 @@ class Event(Enum):
     UNIT_SUCCESS = "7ad2d189f7e94e70a38c781354912448"  # "Deactivated successfully"
     UNIT_FAILURE_RESULT = "d9b373ed55a64feb8242e02dbe79a49c"  # "Failed with result ..."
     UNIT_PROCESS_EXIT = "98e322203f7a4ed290d09fe03c09fe15"
-    UNIT_STOPPED = "9d1aaa27d60140bd96365438aad20286"
     UNIT_RESOURCES = "ae8f7b866b0347b9af31fe1c80b127c0"
 
 

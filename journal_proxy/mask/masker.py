@@ -126,14 +126,6 @@ class Masker:
         """A masker for one invocation's log, read in order (history, or a live hub)."""
         return MaskSession(self)
 
-    def apply(self, entry: Entry) -> Entry:
-        """One entry masked on its own: no private key state carried from earlier entries."""
-        return MaskSession(self).apply(entry)
-
-    def mask_text(self, text: str) -> str:
-        """One text bounded, sanitised and masked, on its own (no state)."""
-        return self._mask(text, 0)[0]
-
     # -- matching -------------------------------------------------------------------------------
 
     def _spans(self, text: str) -> tuple[list[tuple[int, int]], bool]:

@@ -120,12 +120,6 @@ def could_hold_builtin(text: str) -> bool:
     return "secret" in lowered or "authorization" in lowered or "%3a%2f%2f" in lowered
 
 
-def might_match(builtin: Builtin, text: str) -> bool:
-    """The pre-filter for one built-in: False only if the pattern cannot match ``text``."""
-    haystack = text.lower() if builtin.lower else text
-    return any(n in haystack for n in builtin.needles)
-
-
 def add_spans(rx: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> None:
     """Append the spans to mask that ``rx`` finds (group ``s`` if it has one)."""
     group = "s" if "s" in rx.groupindex else 0
