@@ -28,6 +28,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 UNIT = "deploy-website.service"
 CHROMIUM = "/usr/bin/chromium"
@@ -65,7 +66,7 @@ def build(directory: Path, lines: int) -> tuple[str, int]:
             )
         )
     parts.append(lj.failed(clock, UNIT, inv, 1))
-    lj.write_journal(directory, "big", b"".join(parts))
+    procs.write_journal(directory, "big", b"".join(parts))
     return inv, error_at + 2  # line 1 is systemd's "Starting"
 
 
@@ -109,8 +110,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         inv, error_line = build(Path(tmp), args.lines)
-        gw = lj.Gatewayd(Path(tmp))
-        proxy = lj.ProxyProcess(UNIT, gw.url)
+        gw = procs.Gatewayd(Path(tmp))
+        proxy = procs.ProxyProcess(UNIT, gw.url)
         try:
             url = f"{proxy.url}/logs/{inv}"
             figures = asyncio.run(measure(url, error_line, args.rounds))

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import UNIT, build, curl, start_nginx_rule  # noqa: E402
 
-from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
@@ -35,9 +35,9 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def read_once(gw: lj.Gatewayd, config: Path, url_tail: str, accept: str) -> tuple[float, float]:
+def read_once(gw: procs.Gatewayd, config: Path, url_tail: str, accept: str) -> tuple[float, float]:
     """A fresh proxy's first read: seconds, and the proxy's RSS after it."""
-    proxy = lj.ProxyProcess(UNIT, gw.url, "--config", str(config))
+    proxy = procs.ProxyProcess(UNIT, gw.url, "--config", str(config))
     try:
         seconds = curl(f"http://127.0.0.1:{proxy.port}{url_tail}", accept)["seconds"]
         return seconds, rss_mib(proxy.proc.pid)
@@ -55,9 +55,9 @@ def main() -> None:
     gw, nginx = None, None
     try:
         big, _ = build(tmp / "journal", args.entries)
-        gw = lj.Gatewayd(tmp / "journal")
+        gw = procs.Gatewayd(tmp / "journal")
         nginx, nginx_port = start_nginx_rule(tmp, gw.port)
-        lj.wait_port(nginx_port)
+        procs.wait_port(nginx_port)
         config = tmp / "keep.toml"
         config.write_text(f'keep_dir = "{tmp / "kept"}"\n')
         accept = {".json": "application/json", "": "text/html"}.get(args.suffix, "*/*")

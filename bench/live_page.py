@@ -30,6 +30,7 @@ import aiohttp
 from playwright.async_api import Page, async_playwright
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 UNIT = "deploy-website.service"
 CHROMIUM = "/usr/bin/chromium"
@@ -83,9 +84,9 @@ async def sse_reader(url: str, received: dict[int, float], done: asyncio.Event) 
 async def measure(lines: int, interval: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "live"
-        journal = lj.LiveJournal(directory)
-        gw = lj.Gatewayd(directory)
-        proxy = lj.ProxyProcess(UNIT, gw.url)
+        journal = procs.LiveJournal(directory)
+        gw = procs.Gatewayd(directory)
+        proxy = procs.ProxyProcess(UNIT, gw.url)
         try:
             clock = lj.Clock(lj.now_usec())
             inv = lj.new_invocation_id()

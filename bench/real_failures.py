@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 UNIT = "deploy-website.service"
 CHROMIUM = "/usr/bin/chromium"
@@ -218,9 +219,9 @@ async def browse(cases: list[Case], verbose: bool, root: Path | None = None) -> 
                 run_bytes(clock, bad, case.failed, False),
             ]
             invs.append(bad)
-        lj.write_journal(Path(tmp), "real", b"".join(parts))
-        gw = lj.Gatewayd(Path(tmp))
-        proxy = lj.ProxyProcess(UNIT, gw.url, root=root)
+        procs.write_journal(Path(tmp), "real", b"".join(parts))
+        gw = procs.Gatewayd(Path(tmp))
+        proxy = procs.ProxyProcess(UNIT, gw.url, root=root)
         try:
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 from journal_proxy.upstream.gatewayd import EXPORT_MIME  # noqa: E402
 
 UNIT = "deploy-website.service"
@@ -54,7 +55,7 @@ location ~ "^/logs/(?<inv>[0-9a-f]{{32}})$" {{
 
 def start_nginx_rule(tmp: Path, gw_port: int) -> tuple[subprocess.Popen[bytes], int]:
     """nginx with the seed's rule in front of gatewayd, on a free port; its files under ``tmp``."""
-    port = lj.free_port()
+    port = procs.free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(f"""daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
 events {{ worker_connections 1024; }}
@@ -78,7 +79,7 @@ def build(directory: Path, entries: int) -> tuple[str, str]:
     parts.append(lj.starting(clock, UNIT, small))
     parts += [lj.unit_line(clock, UNIT, small, f"small {i}") for i in range(20)]
     parts.append(lj.succeeded(clock, UNIT, small))
-    lj.write_journal(directory, "bench", b"".join(parts))
+    procs.write_journal(directory, "bench", b"".join(parts))
     return big, small
 
 
@@ -135,7 +136,7 @@ def interleaved_medians(
 def finished_seconds_ago(directory: Path, seconds: float) -> str:
     """A small run (10 lines) that finishes now, returned ``seconds`` later: the burst of clicks
     when GitHub shows the result, not a log cached a minute ago."""
-    journal = lj.LiveJournal(directory, f"burst-{lj.new_invocation_id()[:6]}")
+    journal = procs.LiveJournal(directory, f"burst-{lj.new_invocation_id()[:6]}")
     clock = lj.Clock(lj.now_usec())
     inv = lj.new_invocation_id()
     journal.write(lj.starting(clock, UNIT, inv))
@@ -226,7 +227,7 @@ async def live_numbers(
 ) -> dict[str, object]:
     import aiohttp
 
-    journal = lj.LiveJournal(directory, "livebench")
+    journal = procs.LiveJournal(directory, "livebench")
     clock = lj.Clock(lj.now_usec())
     inv = lj.new_invocation_id()
     journal.write(lj.starting(clock, UNIT, inv))
@@ -334,20 +335,20 @@ def main() -> None:
     args = ap.parse_args()
     entries, rounds, wrk_s, writes = (5_000, 1, 1, 20) if args.smoke else (100_000, 3, 10, 200)
     tmp = Path(tempfile.mkdtemp(prefix="jp-bench-"))
-    procs: list[subprocess.Popen[bytes]] = []
+    started: list[subprocess.Popen[bytes]] = []
     try:
         big, small = build(tmp / "journal", entries)
-        gw = lj.Gatewayd(tmp / "journal")
+        gw = procs.Gatewayd(tmp / "journal")
         nginx, nginx_port = start_nginx_rule(tmp, gw.port)
-        procs.append(nginx)
+        started.append(nginx)
         # Proxy A keeps nothing (cache_bytes 1): every read of it is a first read.  Proxy B runs
         # as shipped: the second read of a finished log comes from its cache.
         (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
-        proxy = lj.ProxyProcess(UNIT, gw.url, "--config", str(tmp / "nocache.toml"))
-        procs.append(proxy.proc)
-        cached_proxy = lj.ProxyProcess(UNIT, gw.url)
-        procs.append(cached_proxy.proc)
-        lj.wait_port(nginx_port)
+        proxy = procs.ProxyProcess(UNIT, gw.url, "--config", str(tmp / "nocache.toml"))
+        started.append(proxy.proc)
+        cached_proxy = procs.ProxyProcess(UNIT, gw.url)
+        started.append(cached_proxy.proc)
+        procs.wait_port(nginx_port)
         proxy_port = proxy.port
         proxy_pid = proxy.proc.pid
         gw_q = f"{gw.url}/entries?_SYSTEMD_INVOCATION_ID="
@@ -456,7 +457,7 @@ def main() -> None:
             json.dumps(out, indent=2)
         )
     finally:
-        for p in procs:
+        for p in started:
             p.terminate()
             p.wait(timeout=10)
         if "gw" in locals():

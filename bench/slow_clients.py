@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 
 UNIT = "deploy-website.service"
 HALF_LINE = b"GET /logs/0123456789abcdef"
@@ -42,7 +43,7 @@ def build(directory: Path) -> str:
     parts = [lj.starting(clock, UNIT, inv)]
     parts += [lj.unit_line(clock, UNIT, inv, f"line {i}") for i in range(20)]
     parts.append(lj.succeeded(clock, UNIT, inv))
-    lj.write_journal(directory, "slow", b"".join(parts))
+    procs.write_journal(directory, "slow", b"".join(parts))
     return inv
 
 
@@ -154,9 +155,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         inv = build(Path(tmp) / "journal")
-        gatewayd = lj.Gatewayd(Path(tmp) / "journal")
+        gatewayd = procs.Gatewayd(Path(tmp) / "journal")
         try:
-            proxy = lj.ProxyProcess(UNIT, gatewayd.url, root=args.proxy_root, preexec_fn=lower)
+            proxy = procs.ProxyProcess(UNIT, gatewayd.url, root=args.proxy_root, preexec_fn=lower)
             try:
                 waits = asyncio.run(measure(proxy.port, f"/logs/{inv}.txt", args))
             finally:

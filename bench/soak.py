@@ -76,6 +76,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 
 UNIT = "deploy-website.service"
 GAUGE_PREFIX = "journal_proxy_"
@@ -206,7 +207,7 @@ class Tally:
 class World:
     """The journal being written, and what the clients may ask for (only once gatewayd has it)."""
 
-    def __init__(self, live: lj.LiveJournal, rnd: random.Random) -> None:
+    def __init__(self, live: procs.LiveJournal, rnd: random.Random) -> None:
         self.live = live
         self.rnd = rnd
         self.clock = lj.Clock(lj.now_usec())
@@ -811,7 +812,7 @@ def start_proxy(
     env = {**os.environ, "PYTHONPATH": str(root)}
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=err)
-    lj.wait_port(port, timeout=30 if traced is None else 180)  # tracing makes imports slow
+    procs.wait_port(port, timeout=30 if traced is None else 180)  # tracing makes imports slow
     return proc
 
 
@@ -830,7 +831,7 @@ def initial_journal(directory: Path, count: int, seed: int) -> list[tuple[str, i
             parts.append(lj.unit_line(clock, UNIT, inv, message, identifier=ident))
         parts.append(lj.succeeded(clock, UNIT, inv))
         logs.append((inv, n + 4))
-    lj.write_journal(directory, "finished", b"".join(parts))
+    procs.write_journal(directory, "finished", b"".join(parts))
     return logs
 
 
@@ -910,13 +911,13 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="jp-soak-"))
     snapshot_dir = args.snapshot_dir or (tmp / "snapshots" if args.traced else None)
     proc: subprocess.Popen[bytes] | None = None
-    gw: lj.Gatewayd | None = None
-    live: lj.LiveJournal | None = None
+    gw: procs.Gatewayd | None = None
+    live: procs.LiveJournal | None = None
     try:
         initial = initial_journal(tmp / "j", profile.initial_finished, args.seed)
-        live = lj.LiveJournal(tmp / "j", "live")
-        gw = lj.Gatewayd(tmp / "j")
-        port = lj.free_port()
+        live = procs.LiveJournal(tmp / "j", "live")
+        gw = procs.Gatewayd(tmp / "j")
+        port = procs.free_port()
         write_config(tmp / "config.toml", gw.url, port, args.cache_bytes)
         log = tmp / "proxy.log"
         proc = start_proxy(

@@ -29,7 +29,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 
 UNIT = "deploy-website.service"
 
@@ -72,7 +72,7 @@ async def remembered(url: str) -> int:
     return int(match[1])
 
 
-async def measure(proxy: lj.ProxyProcess, args: argparse.Namespace) -> None:
+async def measure(proxy: procs.ProxyProcess, args: argparse.Namespace) -> None:
     pid, url = proxy.proc.pid, proxy.url
     await refuse_from(url, 0, args.warm, args.ipv6)
     before, held_before = rss_kib(pid), await remembered(url)
@@ -95,8 +95,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text('metrics = true\ntrusted_proxies = ["127.0.0.1/32"]\n')
-        upstream = f"http://127.0.0.1:{lj.free_port()}"  # never asked: every request is refused
-        proxy = lj.ProxyProcess(UNIT, upstream, "--config", str(config), root=args.proxy_root)
+        upstream = f"http://127.0.0.1:{procs.free_port()}"  # never asked: every request is refused
+        proxy = procs.ProxyProcess(UNIT, upstream, "--config", str(config), root=args.proxy_root)
         try:
             asyncio.run(measure(proxy, args))
         finally:

@@ -25,6 +25,7 @@ from playwright.async_api import Browser, async_playwright
 
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.service.server import server_options
 from journal_proxy.settings import Settings
 from journal_proxy.web import make_app
@@ -33,7 +34,7 @@ from .helpers import eventually
 
 UNIT = "deploy-website.service"
 
-if not lj.tools_available():  # pragma: no cover - the test command installs them
+if not procs.tools_available():  # pragma: no cover - the test command installs them
     pytest.exit("systemd-journal-remote/gatewayd missing: run scripts/test.sh", returncode=3)
 
 
@@ -111,7 +112,7 @@ def build_corpus(directory: Path) -> Corpus:
     for msg in tricky:
         out += lj.unit_line(clock, UNIT, c.tricky, msg, priority=4)
     out += lj.succeeded(clock, UNIT, c.tricky)
-    lj.write_journal(directory, "corpus", bytes(out))
+    procs.write_journal(directory, "corpus", bytes(out))
     return c
 
 
@@ -127,8 +128,8 @@ def corpus(corpus_dir: tuple[Path, Corpus]) -> Corpus:
 
 
 @pytest.fixture(scope="session")
-def gatewayd(corpus_dir: tuple[Path, Corpus]) -> Iterator[lj.Gatewayd]:
-    gw = lj.Gatewayd(corpus_dir[0])
+def gatewayd(corpus_dir: tuple[Path, Corpus]) -> Iterator[procs.Gatewayd]:
+    gw = procs.Gatewayd(corpus_dir[0])
     yield gw
     gw.stop()
 
@@ -182,7 +183,7 @@ class CountingRelay:
 
 
 @pytest.fixture
-async def relay(gatewayd: lj.Gatewayd) -> AsyncIterator[CountingRelay]:
+async def relay(gatewayd: procs.Gatewayd) -> AsyncIterator[CountingRelay]:
     r = CountingRelay(gatewayd.port)
     await r.start()
     yield r
@@ -273,7 +274,7 @@ FAST = {"timeouts": {"finish_grace": 0.5, "follow_idle": 30, "follow_max": 60}}
 
 @dataclass
 class Live:
-    journal: lj.LiveJournal
+    journal: procs.LiveJournal
     clock: lj.Clock
     relay: CountingRelay
     inv: str
@@ -298,8 +299,8 @@ class Live:
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
     directory = tmp_path / "live"
-    journal = lj.LiveJournal(directory)
-    gw = lj.Gatewayd(directory)
+    journal = procs.LiveJournal(directory)
+    gw = procs.Gatewayd(directory)
     relay = CountingRelay(gw.port)
     await relay.start()
     yield Live(journal, lj.Clock(lj.now_usec()), relay, lj.new_invocation_id())
@@ -367,15 +368,15 @@ def _ours(ppid: int, parents: dict[int, int]) -> bool:
 
 def _left_running() -> dict[int, str]:
     """Watched processes started since this session began, below it or orphaned."""
-    procs: dict[int, tuple[str, int, int]] = {}
+    stats: dict[int, tuple[str, int, int]] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
-                procs[int(proc.name)] = _stat(proc.name)
-    parents = {pid: ppid for pid, (_, ppid, _) in procs.items()}
+                stats[int(proc.name)] = _stat(proc.name)
+    parents = {pid: ppid for pid, (_, ppid, _) in stats.items()}
     return {
         pid: comm
-        for pid, (comm, ppid, started) in procs.items()
+        for pid, (comm, ppid, started) in stats.items()
         if comm.startswith(_WATCHED) and started >= _STARTED and _ours(ppid, parents)
     }
 

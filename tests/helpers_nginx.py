@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .helpers import exchange_blocking, status_of
 
@@ -76,10 +76,10 @@ class Nginx:
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self.port = lj.free_port()
+        self.port = procs.free_port()
         conf = nginx_config(directory, socket_path, self.port, error_level=error_level, extra=extra)
         self.proc = subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL)
-        lj.wait_port(self.port)
+        procs.wait_port(self.port)
 
     def logs(self) -> dict[str, str]:
         """Every file nginx wrote in its directory that is a log, by name."""
@@ -110,7 +110,7 @@ class UnixProxy:
         else:
             raise ValueError(shape)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
-        lj.wait_path(str(socket_path))
+        procs.wait_path(str(socket_path))
 
     def stop(self) -> bytes:
         """Stop it; its stderr, for the caller to check."""

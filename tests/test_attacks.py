@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, Corpus, CountingRelay
 from .helpers import eventually, exchange, status_of
@@ -32,7 +32,7 @@ class Running:
 @pytest.fixture
 async def running(relay: CountingRelay) -> AsyncIterator[Running]:
     proxy = await asyncio.to_thread(
-        lj.ProxyProcess, UNIT, f"http://127.0.0.1:{relay.port}", stderr=subprocess.PIPE
+        procs.ProxyProcess, UNIT, f"http://127.0.0.1:{relay.port}", stderr=subprocess.PIPE
     )
     yield Running(proxy.port, relay, proxy.proc)
     proxy.stop()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .helpers import wait_until
 
@@ -35,7 +35,7 @@ class DemoProcess:
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.port = lj.free_port()
+        self.port = procs.free_port()
         self.proc = subprocess.Popen(
             [
                 sys.executable,

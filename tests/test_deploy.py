@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.service.activation import Notifier, listen_sockets
 
 from .conftest import UNIT, Corpus
@@ -58,10 +59,10 @@ def test_listen_sockets_checks_pid_and_clears_variables() -> None:
 
 
 def test_tcp_socket_activation_serves_and_notifies(
-    gatewayd: lj.Gatewayd, corpus: Corpus, notify_socket: tuple[socket.socket, str]
+    gatewayd: procs.Gatewayd, corpus: Corpus, notify_socket: tuple[socket.socket, str]
 ) -> None:
     sock, path = notify_socket
-    port = lj.free_port()
+    port = procs.free_port()
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}
     proc = subprocess.Popen(
         [
@@ -86,7 +87,7 @@ def test_tcp_socket_activation_serves_and_notifies(
     )
     try:
         # systemd-socket-activate starts the program on the first connection, as systemd does.
-        lj.wait_port(port)
+        procs.wait_port(port)
         status, body = get_blocking(f"/logs/{corpus.ok}.txt", port=port)
         assert status == 200 and b"step 1" in body
         seen = _messages(sock, "READY=1")
@@ -110,7 +111,7 @@ def test_unix_socket_activation_and_unix_upstream(
 ) -> None:
     directory, corpus = corpus_dir
     upstream_sock = str(tmp_path / "gatewayd.sock")
-    gw = lj.Gatewayd(directory, unix_path=upstream_sock)
+    gw = procs.Gatewayd(directory, unix_path=upstream_sock)
     listen_sock = str(tmp_path / "proxy.sock")
     proc = subprocess.Popen(
         [
@@ -127,7 +128,7 @@ def test_unix_socket_activation_and_unix_upstream(
         stderr=subprocess.DEVNULL,
     )
     try:
-        lj.wait_path(listen_sock)
+        procs.wait_path(listen_sock)
         status, body = get_blocking(f"/logs/{corpus.failed}.txt", unix=listen_sock)
         assert status == 200
         assert b"failed: exit-code, status 1" in body
@@ -138,7 +139,7 @@ def test_unix_socket_activation_and_unix_upstream(
 
 
 def test_listen_on_unix_path_with_mode(
-    gatewayd: lj.Gatewayd, corpus: Corpus, tmp_path: Path
+    gatewayd: procs.Gatewayd, corpus: Corpus, tmp_path: Path
 ) -> None:
     path = str(tmp_path / "listen.sock")
     proc = subprocess.Popen(
@@ -157,7 +158,7 @@ def test_listen_on_unix_path_with_mode(
         stderr=subprocess.DEVNULL,
     )
     try:
-        lj.wait_path(path)
+        procs.wait_path(path)
         # The socket appears owner-only (0600, the umask while it is made), then gets its mode:
         # 640 is neither that nor the default 660, so the flag is what this sees.
         wait_until(lambda: os.stat(path).st_mode & 0o777 == 0o640, what="the socket's mode 640")
@@ -167,8 +168,8 @@ def test_listen_on_unix_path_with_mode(
         proc.wait(timeout=10)
 
 
-def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
-    port = lj.free_port()
+def test_exit_idle_after(gatewayd: procs.Gatewayd) -> None:
+    port = procs.free_port()
     proc = subprocess.Popen(
         [
             "systemd-socket-activate",
@@ -186,7 +187,7 @@ def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        lj.wait_port(port)
+        procs.wait_port(port)
         assert get_blocking("/healthz", port=port)[0] == 200  # starts it, as systemd would
         started = time.monotonic()
         assert proc.wait(timeout=15) == 0
@@ -198,12 +199,12 @@ def test_exit_idle_after(gatewayd: lj.Gatewayd) -> None:
 
 def test_sigterm_ends_follow_streams_with_a_closing_line(tmp_path: Path) -> None:
     directory = tmp_path / "live"
-    journal = lj.LiveJournal(directory)
-    gw = lj.Gatewayd(directory)
+    journal = procs.LiveJournal(directory)
+    gw = procs.Gatewayd(directory)
     inv = lj.new_invocation_id()
     clock = lj.Clock(lj.now_usec())
     journal.write(lj.starting(clock, UNIT, inv))
-    proxy = lj.ProxyProcess(UNIT, gw.url, stderr=subprocess.PIPE)
+    proxy = procs.ProxyProcess(UNIT, gw.url, stderr=subprocess.PIPE)
     proc, port = proxy.proc, proxy.port
     try:
         wait_until(
@@ -263,18 +264,18 @@ http {{
 def test_behind_real_nginx_with_the_shipped_snippet_including_live_follow(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     directory = tmp_path / "live"
-    journal = lj.LiveJournal(directory)
-    gw = lj.Gatewayd(directory)
+    journal = procs.LiveJournal(directory)
+    gw = procs.Gatewayd(directory)
     inv = lj.new_invocation_id()
     clock = lj.Clock(lj.now_usec())
     journal.write(lj.starting(clock, UNIT, inv) + lj.unit_line(clock, UNIT, inv, "hello via nginx"))
-    proxy = lj.ProxyProcess(UNIT, gw.url)
-    nginx_port = lj.free_port()
+    proxy = procs.ProxyProcess(UNIT, gw.url)
+    nginx_port = procs.free_port()
     ngx = subprocess.Popen(
         [nginx, "-c", str(_nginx_conf(tmp_path, proxy.port, nginx_port))], stderr=subprocess.DEVNULL
     )
     try:
-        lj.wait_port(nginx_port)
+        procs.wait_port(nginx_port)
         wait_until(
             lambda: b"hello via nginx" in get_blocking(f"/logs/{inv}.txt", port=nginx_port)[1],
             what="the live journal served through nginx",
@@ -400,17 +401,17 @@ def test_https_upstream_with_client_certificate(
         )
     # Debian 12's gatewayd has no --trust ("Option --trust= is not available"), so it cannot demand
     # the client certificate; the proxy still presents it, and verifies gatewayd against the CA.
-    gw = lj.Gatewayd(directory, tls=[f"--cert={d}/server.pem", f"--key={d}/server.key"])
+    gw = procs.Gatewayd(directory, tls=[f"--cert={d}/server.pem", f"--key={d}/server.key"])
     trust = ("--upstream-trust", f"{d}/ca.pem")
     cert = ("--upstream-cert", f"{d}/client.pem", "--upstream-key", f"{d}/client.key")
     try:
-        with_cert = lj.ProxyProcess(UNIT, gw.url, *trust, *cert)
+        with_cert = procs.ProxyProcess(UNIT, gw.url, *trust, *cert)
         try:
             status, body = get_blocking(f"/logs/{corpus.ok}.txt", port=with_cert.port)
             assert status == 200 and b"step 1" in body
         finally:
             with_cert.stop()
-        without = lj.ProxyProcess(UNIT, gw.url)
+        without = procs.ProxyProcess(UNIT, gw.url)
         try:  # gatewayd refuses us
             assert get_blocking(f"/logs/{corpus.ok}.txt", port=without.port)[0] == 502
         finally:

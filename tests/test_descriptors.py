@@ -10,7 +10,7 @@ import threading
 import time
 from asyncio import constants as asyncio_constants
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.service.log_format import AcceptErrorThrottle
 
 from .conftest import UNIT
@@ -46,8 +46,8 @@ def _low_descriptor_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
 
-def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: lj.Gatewayd) -> None:
-    proxy = lj.ProxyProcess(
+def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: procs.Gatewayd) -> None:
+    proxy = procs.ProxyProcess(
         UNIT, gatewayd.url, stderr=subprocess.PIPE, preexec_fn=_low_descriptor_limit
     )
     proc, port = proxy.proc, proxy.port
@@ -62,7 +62,7 @@ def test_descriptor_exhaustion_logs_once_and_the_server_recovers(gatewayd: lj.Ga
     reader.start()
     idle: list[socket.socket] = []
     try:
-        lj.wait_port(port)
+        procs.wait_port(port)
         # Idle clients until the proxy has no descriptor left to accept with (the kernel still
         # completes connections into the listen backlog, so connecting never fails here).
         for _ in range(100):

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from journal_proxy.errors import UpstreamProtocolError
 from journal_proxy.journal.export_format import ExportParser
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT
 from .helpers import sse_events
@@ -187,7 +188,7 @@ def test_the_worst_shapes_parse_in_linear_time(shape: str, read: int) -> None:
 @pytest.fixture(scope="module")
 def shaped_journal(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[lj.Gatewayd, str, str]]:
+) -> Iterator[tuple[procs.Gatewayd, str, str]]:
     """A real journal (systemd-journal-remote) with a running invocation whose lines have the
     worst shapes a journal holds (at most 1,024 fields an entry), and a small finished one; a
     real gatewayd serves it.  A running log is read afresh by every request."""
@@ -200,8 +201,8 @@ def shaped_journal(
     parts.append(lj.unit_line(clock, UNIT, bad, "after the shapes"))
     parts += [lj.starting(clock, UNIT, small), lj.unit_line(clock, UNIT, small, "small")]
     parts.append(lj.succeeded(clock, UNIT, small))
-    lj.write_journal(directory, "shapes", b"".join(parts))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "shapes", b"".join(parts))
+    gw = procs.Gatewayd(directory)
     try:
         yield gw, bad, small
     finally:
@@ -240,7 +241,7 @@ async def _read_log(client: Any, target: str, sse: bool = False) -> str:
 
 @pytest.mark.parametrize("suffix", [".txt", ".json", "", "sse"])
 async def test_an_unrelated_request_is_answered_while_real_shapes_are_read(
-    make_proxy: Any, shaped_journal: tuple[lj.Gatewayd, str, str], suffix: str
+    make_proxy: Any, shaped_journal: tuple[procs.Gatewayd, str, str], suffix: str
 ) -> None:
     gw, bad, small = shaped_journal
     proxy = await make_proxy(upstream=f"http://127.0.0.1:{gw.port}")

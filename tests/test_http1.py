@@ -12,6 +12,7 @@ import pytest
 
 from journal_proxy.errors import UpstreamProtocolError
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.settings import Timeouts, Upstream
 from journal_proxy.upstream import http1
 from journal_proxy.upstream.framing import ResponseParser
@@ -158,17 +159,17 @@ async def test_a_connection_gatewayd_dropped_while_idle_is_replaced(
 
 
 @pytest.fixture(scope="module")
-def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str, int]]:
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str, int]]:
     directory: Path = tmp_path_factory.mktemp("big")
     inv, clock, entries = lj.new_invocation_id(), lj.Clock(), 3000
     parts = [lj.unit_line(clock, UNIT, inv, f"line {i} " + "x" * 200) for i in range(entries)]
-    lj.write_journal(directory, "big", b"".join(parts))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "big", b"".join(parts))
+    gw = procs.Gatewayd(directory)
     yield gw, inv, entries
     gw.stop()
 
 
-async def test_an_abandoned_stream_is_not_reused(big_log: tuple[lj.Gatewayd, str, int]) -> None:
+async def test_an_abandoned_stream_is_not_reused(big_log: tuple[procs.Gatewayd, str, int]) -> None:
     gw, inv, _ = big_log
     relay = CountingRelay(gw.port)
     await relay.start()
@@ -183,7 +184,7 @@ async def test_an_abandoned_stream_is_not_reused(big_log: tuple[lj.Gatewayd, str
 
 
 async def test_a_read_with_an_end_arrives_in_few_large_pieces(
-    big_log: tuple[lj.Gatewayd, str, int],
+    big_log: tuple[procs.Gatewayd, str, int],
 ) -> None:
     """gatewayd sends one chunk per entry; a reader that keeps up would wake for each one."""
     gw, inv, entries = big_log
@@ -223,7 +224,7 @@ async def test_only_a_big_body_ever_waits_to_gather(
 
 
 async def test_a_trickling_big_body_is_gathered(
-    big_log: tuple[lj.Gatewayd, str, int], gathers: list[float]
+    big_log: tuple[procs.Gatewayd, str, int], gathers: list[float]
 ) -> None:
     gw, inv, _ = big_log
     client = GatewaydClient(Upstream(gw.url), Timeouts())

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, Corpus
 from .helpers import recv_until
@@ -22,19 +22,19 @@ IDLE = 1.0  # --exit-idle-after; the housekeeping looks every IDLE seconds
 KEEP_ALIVE = 15.0  # server_options: how long aiohttp keeps an idle connection
 
 
-def _proxy(gatewayd: lj.Gatewayd) -> lj.ProxyProcess:
-    return lj.ProxyProcess(
+def _proxy(gatewayd: procs.Gatewayd) -> procs.ProxyProcess:
+    return procs.ProxyProcess(
         UNIT, gatewayd.url, "--exit-idle-after", str(IDLE), stderr=subprocess.PIPE
     )
 
 
-def _stderr(proxy: lj.ProxyProcess) -> bytes:
+def _stderr(proxy: procs.ProxyProcess) -> bytes:
     proxy.proc.kill()  # if it is still running, the test has failed already
     return proxy.proc.communicate(timeout=10)[1]
 
 
 def test_an_idle_keep_alive_connection_does_not_hold_off_idle_exit(
-    gatewayd: lj.Gatewayd, corpus: Corpus
+    gatewayd: procs.Gatewayd, corpus: Corpus
 ) -> None:
     proxy = _proxy(gatewayd)
     try:
@@ -51,7 +51,7 @@ def test_an_idle_keep_alive_connection_does_not_hold_off_idle_exit(
     assert b"idle for" in err, err[-2000:]
 
 
-def test_a_live_follow_keeps_the_proxy_running(gatewayd: lj.Gatewayd, corpus: Corpus) -> None:
+def test_a_live_follow_keeps_the_proxy_running(gatewayd: procs.Gatewayd, corpus: Corpus) -> None:
     proxy = _proxy(gatewayd)
     try:
         with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as follow:

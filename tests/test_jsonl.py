@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import FAST, Live, live_proxy, wait_for_log
 from .helpers import sse_events
@@ -48,8 +49,8 @@ def runs_gatewayd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     )
     running = Run().command("deploy.sh", 5000).lines("still going")
     out = failed.out + prepare_failed.out + running.out
-    lj.write_journal(directory, "triage", bytes(out))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "triage", bytes(out))
+    gw = procs.Gatewayd(directory)
     yield gw.url, Runs(failed, prepare_failed, running)
     gw.stop()
 

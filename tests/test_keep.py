@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, Corpus
 
@@ -31,15 +32,15 @@ FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def vacuumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lj.Gatewayd]:
+def vacuumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[procs.Gatewayd]:
     """A gatewayd over a journal that holds another run only: the corpus's runs are gone."""
     directory = tmp_path_factory.mktemp("vacuumed")
     clock = lj.Clock()
     other = lj.new_invocation_id()
-    lj.write_journal(
+    procs.write_journal(
         directory, "after", lj.starting(clock, UNIT, other) + lj.unit_line(clock, UNIT, other, "x")
     )
-    gw = lj.Gatewayd(directory)
+    gw = procs.Gatewayd(directory)
     yield gw
     gw.stop()
 
@@ -52,7 +53,7 @@ async def _read(proxy: Any, inv: str, fmt: str, **headers: str) -> tuple[int, by
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 async def test_a_kept_run_is_served_the_same_after_the_journal_lost_it(
-    make_proxy: Any, corpus: Corpus, vacuumed: lj.Gatewayd, tmp_path: Path, fmt: str
+    make_proxy: Any, corpus: Corpus, vacuumed: procs.Gatewayd, tmp_path: Path, fmt: str
 ) -> None:
     keep = str(tmp_path / "kept")
     before = await make_proxy(keep_dir=keep)
@@ -66,7 +67,7 @@ async def test_a_kept_run_is_served_the_same_after_the_journal_lost_it(
 
 
 async def test_a_format_never_read_is_rendered_from_the_kept_lines(
-    make_proxy: Any, corpus: Corpus, vacuumed: lj.Gatewayd, tmp_path: Path
+    make_proxy: Any, corpus: Corpus, vacuumed: procs.Gatewayd, tmp_path: Path
 ) -> None:
     keep = str(tmp_path / "kept")
     before = await make_proxy(keep_dir=keep)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, Corpus
 from .helpers import wait_until
@@ -59,7 +60,7 @@ def test_shipped_snippet_forwards_the_client_address_from_every_location() -> No
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_stream_limit_is_per_client_behind_nginx(
-    shape: str, gatewayd: lj.Gatewayd, corpus: Corpus, tmp_path: Path
+    shape: str, gatewayd: procs.Gatewayd, corpus: Corpus, tmp_path: Path
 ) -> None:
     sock_path = tmp_path / "proxy.sock"
     proxy = UnixProxy(shape, sock_path, _proxy_config(tmp_path, gatewayd.url))
@@ -90,7 +91,7 @@ def test_stream_limit_is_per_client_behind_nginx(
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_one_clients_refusals_do_not_throttle_another_behind_nginx(
-    shape: str, gatewayd: lj.Gatewayd, corpus: Corpus, tmp_path: Path
+    shape: str, gatewayd: procs.Gatewayd, corpus: Corpus, tmp_path: Path
 ) -> None:
     sock_path = tmp_path / "proxy.sock"
     proxy = UnixProxy(shape, sock_path, _proxy_config(tmp_path, gatewayd.url))
@@ -240,8 +241,8 @@ class _GzipChunks:
 def test_live_lines_arrive_at_once_through_nginx_gzip(shape: str, tmp_path: Path) -> None:
     """The shipped snippet compresses ?follow streams; a live line must still arrive at once."""
     directory = tmp_path / "live"
-    journal = lj.LiveJournal(directory)
-    gw = lj.Gatewayd(directory)
+    journal = procs.LiveJournal(directory)
+    gw = procs.Gatewayd(directory)
     clock, inv = lj.Clock(lj.now_usec()), lj.new_invocation_id()
     journal.write(lj.starting(clock, UNIT, inv))
     sock_path = tmp_path / "proxy.sock"

@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.upstream.gatewayd import EXPORT_MIME
 
 from .conftest import HTML_PAYLOADS, UNIT, Corpus, CountingRelay, Live
@@ -295,7 +296,7 @@ async def test_reconnect_resumes_without_duplicates(
 
 
 @pytest.fixture(scope="session")
-def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str]]:
     directory = tmp_path_factory.mktemp("big")
     inv = lj.new_invocation_id()
     clock = lj.Clock()
@@ -311,21 +312,21 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatew
         for i in range(100_000)
     ]
     parts.append(lj.succeeded(clock, UNIT, inv))
-    lj.write_journal(directory, "big", b"".join(parts))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "big", b"".join(parts))
+    gw = procs.Gatewayd(directory)
     yield gw, inv
     gw.stop()
 
 
 @pytest.fixture
-def proxy_process(big_log: tuple[lj.Gatewayd, str]) -> Iterator[str]:
+def proxy_process(big_log: tuple[procs.Gatewayd, str]) -> Iterator[str]:
     """The proxy as its own process, as deployed: the browser test must not share its CPU."""
-    proxy = lj.ProxyProcess(UNIT, big_log[0].url)
+    proxy = procs.ProxyProcess(UNIT, big_log[0].url)
     yield proxy.url
     proxy.stop()
 
 
-async def _gatewayd_export_seconds(gw: lj.Gatewayd, inv: str) -> float:
+async def _gatewayd_export_seconds(gw: procs.Gatewayd, inv: str) -> float:
     started = time.monotonic()
     async with (
         aiohttp.ClientSession() as session,
@@ -341,7 +342,7 @@ async def _gatewayd_export_seconds(gw: lj.Gatewayd, inv: str) -> float:
 
 
 async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
-    browser: Browser, proxy_process: str, big_log: tuple[lj.Gatewayd, str]
+    browser: Browser, proxy_process: str, big_log: tuple[procs.Gatewayd, str]
 ) -> None:
     gw, inv = big_log
     # The floor: gatewayd alone sending the same entries, timed on this machine, now.
@@ -397,7 +398,7 @@ async def test_100k_lines_first_screen_at_once_and_all_in_a_few_seconds(
 
 
 async def test_100k_lines_without_javascript_are_all_there(
-    browser: Browser, proxy_process: str, big_log: tuple[lj.Gatewayd, str]
+    browser: Browser, proxy_process: str, big_log: tuple[procs.Gatewayd, str]
 ) -> None:
     _, inv = big_log
     page, _ = await _page(browser, java_script_enabled=False)
@@ -499,7 +500,7 @@ async def test_scrolling_up_pauses_following_and_the_new_lines_button_resumes(
 
 def _serve(port: int, upstream: str) -> subprocess.Popen[bytes]:
     """``journal-proxy serve`` as its own process on ``port`` (a restart reuses the address)."""
-    return lj.ProxyProcess(UNIT, upstream, port=port).proc
+    return procs.ProxyProcess(UNIT, upstream, port=port).proc
 
 
 async def test_a_live_page_survives_a_graceful_restart_of_the_proxy(
@@ -508,7 +509,7 @@ async def test_a_live_page_survives_a_graceful_restart_of_the_proxy(
     """SIGTERM (systemctl restart, the idle exit) ends each stream with "shutdown": the page
     reconnects to the new process on the same address, from its last line, and goes on."""
     upstream = f"http://127.0.0.1:{live.relay.port}"
-    port = lj.free_port()
+    port = procs.free_port()
     proc = _serve(port, upstream)
     try:
         live.start()

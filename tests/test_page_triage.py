@@ -19,6 +19,7 @@ from playwright.async_api import Browser, Page, expect
 
 from journal_proxy.access.signing import signed_query
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import Live
 from .conftest import live_proxy as live_proxy
@@ -34,7 +35,7 @@ DEEP_ERROR = 'ERROR: migration 0042_add_index failed: relation "users" does not 
 
 @dataclass
 class TriageLogs:
-    gw: lj.Gatewayd
+    gw: procs.Gatewayd
     failed_big: str  # 20,000 lines, one error at DEEP_LINE
     deep_line: int
     small: str  # failed: prepare.sh (a group), deploy.sh (groups, annotations, hostile titles)
@@ -93,8 +94,8 @@ def triage_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TriageLogs
     directory = tmp_path_factory.mktemp("triage")
     big, deep = _big_failed()
     small, ok = _small_failed(), _ok()
-    lj.write_journal(directory, "triage", bytes(big.out) + bytes(small.out) + bytes(ok.out))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "triage", bytes(big.out) + bytes(small.out) + bytes(ok.out))
+    gw = procs.Gatewayd(directory)
     yield TriageLogs(gw, big.inv, deep, small.inv, ok.inv)
     gw.stop()
 

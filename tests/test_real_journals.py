@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realsystemd"
 UNIT = "deploy-website.service"
@@ -46,11 +46,11 @@ def _runs() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lj.Gatewayd]:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[procs.Gatewayd]:
     directory = tmp_path_factory.mktemp("realsystemd")
     export = b"".join(p.read_bytes().rstrip(b"\n") + b"\n\n" for p in sorted(FIXTURES.iterdir()))
-    lj.write_journal(directory, "recorded", export)
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "recorded", export)
+    gw = procs.Gatewayd(directory)
     yield gw
     gw.stop()
 
@@ -61,7 +61,7 @@ def test_every_recorded_run_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 async def test_a_recorded_run_reads_with_systemds_status_and_two_steps(
-    make_proxy: Any, recorded: lj.Gatewayd, name: str
+    make_proxy: Any, recorded: procs.Gatewayd, name: str
 ) -> None:
     proxy = await make_proxy(upstream=f"http://127.0.0.1:{recorded.port}")
     resp = await proxy.get(f"/logs/{_runs()[name]}.json")
@@ -78,7 +78,7 @@ async def test_a_recorded_run_reads_with_systemds_status_and_two_steps(
 
 
 async def test_the_consumed_line_after_the_end_is_in_the_log_and_changes_nothing(
-    make_proxy: Any, recorded: lj.Gatewayd
+    make_proxy: Any, recorded: procs.Gatewayd
 ) -> None:
     proxy = await make_proxy(upstream=f"http://127.0.0.1:{recorded.port}")
     text = await (await proxy.get(f"/logs/{_runs()['cgv2-ok-consumed']}.txt")).text()

@@ -24,6 +24,7 @@ import pytest
 from journal_proxy.journal.items import EndReason
 from journal_proxy.journal.verify import REALTIME_LIMIT, realtime_of
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.renderers import iso_time
 
 from .conftest import FAST, UNIT
@@ -145,7 +146,7 @@ async def test_times_no_journal_holds_are_rendered_as_unknown(
 
 
 @pytest.fixture(scope="module")
-def edge_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+def edge_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str]]:
     """A real journal (systemd-journal-remote) holding a line at the latest time a journal
     takes, 2^55 - 1 us, served by a real gatewayd."""
     directory = tmp_path_factory.mktemp("edge")
@@ -153,8 +154,8 @@ def edge_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.
     parts = [lj.starting(clock, UNIT, inv), lj.unit_line(clock, UNIT, inv, "line 1")]
     parts.append(lj.unit_line(clock, UNIT, inv, "line 2", realtime=REALTIME_LIMIT - 1))
     parts += [lj.unit_line(clock, UNIT, inv, "line 3"), lj.succeeded(clock, UNIT, inv)]
-    lj.write_journal(directory, "edge", b"".join(parts))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "edge", b"".join(parts))
+    gw = procs.Gatewayd(directory)
     try:
         yield gw, inv
     finally:
@@ -164,7 +165,7 @@ def edge_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.
 @pytest.mark.parametrize("suffix", FORMATS)
 async def test_the_latest_time_a_real_journal_holds_renders_in_every_format(
     make_proxy: Any,
-    edge_journal: tuple[lj.Gatewayd, str],
+    edge_journal: tuple[procs.Gatewayd, str],
     caplog: pytest.LogCaptureFixture,
     suffix: str,
 ) -> None:

@@ -22,6 +22,7 @@ from journal_proxy.cli.main import main
 from journal_proxy.config import settings_from_mapping
 from journal_proxy.errors import ConfigError
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.web import make_app
 from journal_proxy.web.app import apply_revocations
 from journal_proxy.web.state import CACHE, HUBS
@@ -198,7 +199,7 @@ async def test_a_bad_edit_while_running_keeps_the_list_in_force(
 
 
 def test_sighup_reloads_the_list_and_the_service_keeps_serving(
-    config: Path, gatewayd: lj.Gatewayd, corpus: Corpus
+    config: Path, gatewayd: procs.Gatewayd, corpus: Corpus
 ) -> None:
     """``systemctl reload`` (ExecReload= sends SIGHUP) applies the list at once; without a
     handler, SIGHUP would end the service."""
@@ -213,7 +214,7 @@ def test_sighup_reloads_the_list_and_the_service_keeps_serving(
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    proxy = lj.ProxyProcess(UNIT, gatewayd.url, "--config", str(config))
+    proxy = procs.ProxyProcess(UNIT, gatewayd.url, "--config", str(config))
     try:
         assert status(f"/logs/{corpus.ok}.txt") == 200
         assert _revoke(config, corpus.ok, "--reason", "a token in line 3") == 0

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.local.journal import BOOT_ID, HOSTNAME, MACHINE_ID
 
 from .conftest import SECRET_TOKEN, UNIT, Corpus, CountingRelay
@@ -195,7 +196,7 @@ async def test_html_escapes_log_text(proxy: Any, corpus: Corpus) -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str]]:
     """The worst log content found so far for per-entry work: lines that restart a token pattern
     at every few characters, and one 4 MB line."""
     directory = tmp_path_factory.mktemp("hostile")
@@ -206,14 +207,14 @@ def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.G
     out += lj.unit_line(clock, UNIT, inv, "ghp_" + "a\x07" * 2_000_000)
     out += lj.unit_line(clock, UNIT, inv, "token%3D" * 8_000 + "https://a:b@" * 5_000)
     out += lj.succeeded(clock, UNIT, inv)
-    lj.write_journal(directory, "hostile", bytes(out))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "hostile", bytes(out))
+    gw = procs.Gatewayd(directory)
     yield gw, inv
     gw.stop()
 
 
 async def test_hostile_log_content_does_not_stall_other_readers(
-    make_proxy: Any, hostile_log: tuple[lj.Gatewayd, str]
+    make_proxy: Any, hostile_log: tuple[procs.Gatewayd, str]
 ) -> None:
     """While the proxy streams the worst content, an unrelated request is answered promptly:
     no single entry holds the event loop for long (it held it for 2.5-11.8 s before)."""

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from journal_proxy.config import settings_from_mapping
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.service.server import ProxyRunner, server_options
 from journal_proxy.web import make_app
 
@@ -48,9 +48,9 @@ async def _serve(app: web.Application, port: int) -> ProxyRunner:
 
 
 @pytest.fixture
-async def port(gatewayd: lj.Gatewayd) -> AsyncIterator[int]:
+async def port(gatewayd: procs.Gatewayd) -> AsyncIterator[int]:
     settings = settings_from_mapping({"unit": [UNIT], "upstream": gatewayd.url})
-    port = lj.free_port()
+    port = procs.free_port()
     runner = await _serve(make_app(settings), port)
     yield port
     await runner.cleanup()
@@ -104,7 +104,7 @@ async def test_a_crashing_handler_is_answered_anonymously() -> None:
 
     app = web.Application()
     app.router.add_get("/", crash)
-    port = lj.free_port()
+    port = procs.free_port()
     runner = await _serve(app, port)
     try:
         answer = await exchange("127.0.0.1", port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

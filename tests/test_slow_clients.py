@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, Corpus
 from .helpers import split_response
@@ -30,14 +30,16 @@ SLOW_CLIENTS = 1100
 DESCRIPTORS = 1024
 
 
-def _proxy(gatewayd: lj.Gatewayd, tmp_path: Path, head: float, **kw: object) -> lj.ProxyProcess:
+def _proxy(
+    gatewayd: procs.Gatewayd, tmp_path: Path, head: float, **kw: object
+) -> procs.ProxyProcess:
     config = tmp_path / "config.toml"
     config.write_text(f"[timeouts]\nrequest_head = {head}\n")
-    return lj.ProxyProcess(UNIT, gatewayd.url, "--config", str(config), **kw)  # type: ignore[arg-type]
+    return procs.ProxyProcess(UNIT, gatewayd.url, "--config", str(config), **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def quick_heads(gatewayd: lj.Gatewayd, tmp_path: Path) -> Iterator[int]:
+def quick_heads(gatewayd: procs.Gatewayd, tmp_path: Path) -> Iterator[int]:
     """A proxy that allows 1 s for a request head."""
     proxy = _proxy(gatewayd, tmp_path, 1.0)
     yield proxy.port
@@ -156,7 +158,7 @@ def _few_descriptors() -> None:
 
 @pytest.mark.parametrize("reconnect", [False, True], ids=["holding", "reconnecting"])
 async def test_slow_clients_beyond_the_descriptors_keep_no_one_out(
-    gatewayd: lj.Gatewayd, corpus: Corpus, tmp_path: Path, reconnect: bool
+    gatewayd: procs.Gatewayd, corpus: Corpus, tmp_path: Path, reconnect: bool
 ) -> None:
     """1,100 slow clients against 1,024 descriptors, and a head bound of 60 s, so that only
     making room can let a newcomer in: a real read from gatewayd is answered within seconds."""

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT
 
@@ -26,7 +27,7 @@ def _unlabelled(clock: lj.Clock, unit: str, message: str, **kw: Any) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str, str]]:
+def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str, str]]:
     clock, first, second = lj.Clock(), lj.new_invocation_id(), lj.new_invocation_id()
     out = lj.starting(clock, UNIT, first)
     out += lj.unit_line(clock, UNIT, first, "labelled line")
@@ -43,14 +44,14 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatew
     out += lj.starting(clock, UNIT, second)
     out += lj.unit_line(clock, UNIT, second, "the next run")
     directory = tmp_path_factory.mktemp("unlabelled")
-    lj.write_journal(directory, "unlabelled", out)
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "unlabelled", out)
+    gw = procs.Gatewayd(directory)
     yield gw, first, second
     gw.stop()
 
 
 async def test_a_finished_runs_unlabelled_lines_are_in_its_log_in_order(
-    make_proxy: Any, journal: tuple[lj.Gatewayd, str, str]
+    make_proxy: Any, journal: tuple[procs.Gatewayd, str, str]
 ) -> None:
     gw, first, _ = journal
     proxy = await make_proxy(upstream=f"http://127.0.0.1:{gw.port}")
@@ -65,7 +66,7 @@ async def test_a_finished_runs_unlabelled_lines_are_in_its_log_in_order(
 
 
 async def test_a_running_run_is_not_given_lines_of_the_unit_without_a_label(
-    make_proxy: Any, journal: tuple[lj.Gatewayd, str, str]
+    make_proxy: Any, journal: tuple[procs.Gatewayd, str, str]
 ) -> None:
     """Without systemd's last line there is no window: nothing unlabelled is taken."""
     gw, _, second = journal

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT
 
@@ -62,21 +63,21 @@ class FaultyLink:
 
 
 @pytest.fixture(scope="module")
-def long_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lj.Gatewayd, str]]:
+def long_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Gatewayd, str]]:
     directory = tmp_path_factory.mktemp("long")
     inv = lj.new_invocation_id()
     clock = lj.Clock()
     parts = [lj.unit_line(clock, UNIT, inv, f"line {i}") for i in range(2000)]
     parts.append(lj.unit_line(clock, UNIT, inv, "x" * 300_000))
-    lj.write_journal(directory, "long", b"".join(parts))
-    gw = lj.Gatewayd(directory)
+    procs.write_journal(directory, "long", b"".join(parts))
+    gw = procs.Gatewayd(directory)
     yield gw, inv
     gw.stop()
 
 
 @pytest.fixture
 async def link(
-    long_log: tuple[lj.Gatewayd, str], request: pytest.FixtureRequest
+    long_log: tuple[procs.Gatewayd, str], request: pytest.FixtureRequest
 ) -> AsyncIterator[FaultyLink]:
     gw, _ = long_log
     mode, after = request.param

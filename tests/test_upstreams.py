@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 from .conftest import UNIT, closed_port, live_proxy, silent_server, wait_for_log
 from .helpers import eventually, wait_until
@@ -21,27 +22,27 @@ from .helpers import eventually, wait_until
 @pytest.fixture(scope="module")
 def three_hosts(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[list[lj.Gatewayd], list[str]]]:
+) -> Iterator[tuple[list[procs.Gatewayd], list[str]]]:
     gateways, invocations = [], []
     for i in range(3):
         directory = tmp_path_factory.mktemp(f"host{i}")
         clock = lj.Clock()
         inv = lj.new_invocation_id()
-        lj.write_journal(
+        procs.write_journal(
             directory,
             "host",
             lj.starting(clock, UNIT, inv)
             + lj.unit_line(clock, UNIT, inv, f"deployed on host {i}")
             + lj.succeeded(clock, UNIT, inv),
         )
-        gateways.append(lj.Gatewayd(directory))
+        gateways.append(procs.Gatewayd(directory))
         invocations.append(inv)
     yield gateways, invocations
     for gw in gateways:
         gw.stop()
 
 
-def _upstreams(gateways: list[lj.Gatewayd]) -> list[str]:
+def _upstreams(gateways: list[procs.Gatewayd]) -> list[str]:
     return [f"web-{i + 1}={gw.url}" for i, gw in enumerate(gateways)]
 
 
@@ -105,11 +106,11 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
 ) -> None:
     source, central = tmp_path / "source", tmp_path / "central"
     central.mkdir()
-    live = lj.LiveJournal(source, "host")
+    live = procs.LiveJournal(source, "host")
     clock = lj.Clock(lj.now_usec())
     inv = lj.new_invocation_id()
     live.write(lj.starting(clock, UNIT, inv) + lj.unit_line(clock, UNIT, inv, "uploaded line 1"))
-    port = lj.free_port()
+    port = procs.free_port()
     remote = subprocess.Popen(
         [
             "/lib/systemd/systemd-journal-remote",
@@ -144,7 +145,7 @@ async def test_upload_remote_gatewayd_chain_delivers_a_live_invocation(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        gw = lj.Gatewayd(central)
+        gw = procs.Gatewayd(central)
         proxy = await make_proxy(upstream=gw.url, timeouts={"finish_grace": 0.5})
 
         async def arrived() -> bool:

@@ -39,7 +39,7 @@ from journal_proxy.demo.runs import DemoJournal, build_demo
 from journal_proxy.demo.writer import UNIT, as_pair
 from journal_proxy.errors import ConfigError
 from journal_proxy.journal.lifecycle import duration_words
-from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 from journal_proxy.service.server import serve
 from journal_proxy.settings import Settings
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 30.0
 
 
-async def _keep_running(journal: lj.LiveJournal, demo: DemoJournal) -> None:
+async def _keep_running(journal: procs.LiveJournal, demo: DemoJournal) -> None:
     """The running run's backfill, live: a line every 1-3 s until the demo is stopped."""
     rng = demo.backfill.rng
     while True:
@@ -171,7 +171,7 @@ async def run_demo(listen: str) -> None:
     Signals are taken over first, so a Ctrl+C during start-up also cleans up; once the proxy
     runs, its own handlers (installed by ``serve``) take them and ``serve`` returns.
     """
-    if not lj.tools_available():
+    if not procs.tools_available():
         raise ConfigError(
             "demo: needs systemd-journal-remote and systemd-socket-activate "
             "(apt-get install systemd-journal-remote; scripts/demo.sh does it)"
@@ -187,10 +187,10 @@ async def run_demo(listen: str) -> None:
         await asyncio.sleep(0)  # let a signal that came while writing set ``stop``
         if stop.is_set():
             return
-        live = lj.LiveJournal(directory, "live")
+        live = procs.LiveJournal(directory, "live")
         stack.callback(live.close)
         live.write(demo.running_run.take())
-        gatewayd = lj.Gatewayd(directory)
+        gatewayd = procs.Gatewayd(directory)
         stack.callback(gatewayd.stop)
         settings = settings_from_mapping(
             {"unit": [UNIT], "upstream": gatewayd.url, "listen": listen}
@@ -204,7 +204,7 @@ async def _serve(
     listen: str,
     gatewayd_url: str,
     demo: DemoJournal,
-    live: lj.LiveJournal,
+    live: procs.LiveJournal,
     stop: asyncio.Event,
 ) -> None:
     base = _base_url(settings)

@@ -38,6 +38,7 @@ from journal_proxy.demo.writer import (
     finished_ok,
 )
 from journal_proxy.local import journal as lj
+from journal_proxy.local import procs
 
 
 def _fetched(run: Run, commits: tuple[str, str, str], install_seconds: float) -> Run:
@@ -219,6 +220,6 @@ def build_demo(directory: Path, now: int | None = None, seed: int = 20) -> DemoJ
     ok, bad, live = lj.new_invocation_id(), lj.new_invocation_id(), lj.new_invocation_id()
     history = succeeded_run(ok, now - 47 * 60 * 10**6, rng, pages)
     history += failed_run(bad, now - 12 * 60 * 10**6, rng, pages)
-    lj.write_journal(directory, "history", history)
+    procs.write_journal(directory, "history", history)
     running, backfill = running_run(live, now - 95 * 10**6, now, rng, pages)
     return DemoJournal(ok, bad, live, running, backfill)
