@@ -4,7 +4,7 @@ Each entry is ``{"line", "time", "priority", "identifier", "message"}`` (plus ``
 operator publishes user fields), and, as optional fields only:
 
 * ``"step"``: the number of the step the line belongs to (1, 2, ... in log order; absent before
-  the first command wrote anything).  A step is one command systemd ran (:mod:`..steps`); it is
+  the first command wrote anything).  A step is one command systemd ran (:mod:`journal_proxy.triage.steps`); it is
   told apart by trusted fields that never leave the proxy, so only its number is shown here;
 * ``"level"``: ``"error"`` or ``"warning"`` when the line is one (:mod:`journal_proxy.triage.problems`);
 * ``"part": true``: a later line of a multi-line error (a traceback's, a stack trace's), which
