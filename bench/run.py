@@ -332,6 +332,13 @@ def print_targets(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="small and quick, for CI")
+    ap.add_argument(
+        "--root",
+        type=Path,
+        help="run the journal_proxy found in this folder (a frozen commit: "
+        "git archive <commit> journal_proxy | tar -x -C DIR) instead of this tree's",
+    )
+    ap.add_argument("--out", type=Path, help="write the figures here instead of bench/results/")
     args = ap.parse_args()
     entries, rounds, wrk_s, writes = (5_000, 1, 1, 20) if args.smoke else (100_000, 3, 10, 200)
     tmp = Path(tempfile.mkdtemp(prefix="jp-bench-"))
@@ -344,9 +351,11 @@ def main() -> None:
         # Proxy A keeps nothing (cache_bytes 1): every read of it is a first read.  Proxy B runs
         # as shipped: the second read of a finished log comes from its cache.
         (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
-        proxy = procs.ProxyProcess(UNIT, gw.url, "--config", str(tmp / "nocache.toml"))
+        proxy = procs.ProxyProcess(
+            UNIT, gw.url, "--config", str(tmp / "nocache.toml"), root=args.root
+        )
         started.append(proxy.proc)
-        cached_proxy = procs.ProxyProcess(UNIT, gw.url)
+        cached_proxy = procs.ProxyProcess(UNIT, gw.url, root=args.root)
         started.append(cached_proxy.proc)
         procs.wait_port(nginx_port)
         proxy_port = proxy.port
@@ -453,9 +462,8 @@ def main() -> None:
         }
         results = ROOT / "bench" / "results"
         results.mkdir(exist_ok=True)
-        (results / ("smoke.json" if args.smoke else "latest.json")).write_text(
-            json.dumps(out, indent=2)
-        )
+        target = args.out or results / ("smoke.json" if args.smoke else "latest.json")
+        target.write_text(json.dumps(out, indent=2))
     finally:
         for p in started:
             p.terminate()
