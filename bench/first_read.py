@@ -8,6 +8,8 @@ are what to compare, never absolute seconds across runs.
     .venv/bin/python bench/first_read.py                         # this tree against the rule
     .venv/bin/python bench/first_read.py --proxy base=/tmp/base  # and a frozen other commit
     .venv/bin/python bench/first_read.py --profile /tmp/prof     # cProfile this tree's proxy
+    .venv/bin/python bench/first_read.py --proxy base=/tmp/base --profile /tmp/prof \
+        --profile-also base                                      # and base's, into /tmp/prof.base
 
 A frozen commit: ``git archive <commit> journal_proxy | tar -x -C /tmp/base``.
 """
@@ -54,6 +56,14 @@ def main() -> None:
     ap.add_argument("--proxy", action="append", default=[], metavar="NAME=ROOT")
     ap.add_argument("--profile", type=Path, help="cProfile this tree's proxy into this file")
     ap.add_argument(
+        "--profile-also",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --profile, also cProfile the proxy named NAME (by --proxy) into PROFILE.NAME, "
+        "so two trees' profiles of the same reads can be compared",
+    )
+    ap.add_argument(
         "--shipped",
         action="store_true",
         help="also this tree as shipped (cache on), restarted before each read: a first read "
@@ -77,7 +87,11 @@ def main() -> None:
             (name, Path(root).resolve()) for name, root in (p.split("=", 1) for p in args.proxy)
         ]
         for name, root in roots:
-            profile = args.profile if name == "this tree" else None
+            profile = None
+            if args.profile and name == "this tree":
+                profile = args.profile
+            elif args.profile and name in args.profile_also:
+                profile = args.profile.with_name(f"{args.profile.name}.{name}")
             proc, port = start_proxy(root, gw.url, tmp / "nocache.toml", profile)
             procs.append(proc)
             targets[name] = (f"http://127.0.0.1:{port}/logs/{big}{args.suffix}", accept)
