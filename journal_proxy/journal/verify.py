@@ -92,6 +92,12 @@ def _build(
     identifier = f.get(b"SYSLOG_IDENTIFIER")
     message = f.get(b"MESSAGE")
     cursor = f.get(b"__CURSOR")
+    stream = None if lifecycle_source else f.get(b"_STREAM_ID")
+    # The shared strings looked up here, and _shared called only for a value not seen yet: a
+    # call per line and field was a tenth of what verifying a line costs.
+    shown = identifier and (
+        _IDENTIFIERS.get(identifier) or _shared(identifier, _IDENTIFIERS, "utf-8")
+    )
     # All nine fields in Entry's order, through tuple.__new__: the named tuple's own __new__ is
     # a Python function, and one entry is built per log line (0.4 us less each).
     return _NEW_ENTRY(
@@ -99,8 +105,7 @@ def _build(
         (
             realtime,
             _PRIORITIES.get(f.get(b"PRIORITY", b""), 6),
-            (identifier and _shared(identifier, _IDENTIFIERS, "utf-8"))
-            or ("systemd" if lifecycle_source else unit),
+            shown or ("systemd" if lifecycle_source else unit),
             "" if message is None else message.decode("utf-8", "replace"),
             unit,
             tuple((n, _text(f[n.encode()])) for n in public_fields if n.encode() in f)
@@ -108,7 +113,7 @@ def _build(
             else (),
             parse_event(f.get(b"MESSAGE_ID"), f, unit) if lifecycle_source else None,
             "" if cursor is None else cursor.decode("utf-8", "replace"),
-            "" if lifecycle_source else _stream(f.get(b"_STREAM_ID")),
+            "" if stream is None else _STREAMS.get(stream) or _shared(stream, _STREAMS, "ascii"),
         ),
     )
 
@@ -165,7 +170,11 @@ def _admit(raw: RawEntry, pins: UnitPins, writer: _Writer, public: tuple[str, ..
     names a pinned unit; ``None`` otherwise."""
     if raw.repeated and raw.repeated & writer.decided_by:
         return None
-    unit = _pinned(pins, raw.fields.get(writer.unit_field))
+    value = raw.fields.get(writer.unit_field)
+    try:  # every line of a log names the same unit: decided once, then one lookup a line
+        unit = _UNITS[(pins.patterns, value)]
+    except KeyError:
+        unit = _pinned(pins, value)
     if unit is None:
         return None
     return _build(raw, unit, writer.is_systemd, public)
