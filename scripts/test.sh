@@ -28,12 +28,18 @@ fi
 if [ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]; then
     npm install --silent --no-audit --no-fund --prefix .venv/axe axe-core@4 >/dev/null
 fi
+# ESLint for the page's JavaScript (npm's registry, like axe-core; eslint.config.mjs loads it from here).
+if [ ! -x .venv/eslint/node_modules/.bin/eslint ]; then
+    npm install --silent --no-audit --no-fund --prefix .venv/eslint eslint@9 >/dev/null
+fi
 
 .venv/bin/ruff check journal_proxy tests bench
 .venv/bin/ruff format --check journal_proxy tests bench
 .venv/bin/mypy
 # The page's pure JavaScript (regex guard, URLs, SSE, durations) under node's own test runner.
 node --test tests/js/*.test.mjs
+# ESLint's recommended rules and no function over 50 lines (eslint.config.mjs); any finding fails.
+.venv/eslint/node_modules/.bin/eslint --max-warnings 0 journal_proxy/static tests/js eslint.config.mjs
 # The layers of the code map (pyproject.toml [tool.importlinter]).
 .venv/bin/lint-imports --no-cache
 # The benchmark in its short smoke mode: it must run, its figures are not judged here.

@@ -4,6 +4,9 @@
 // (journal_proxy/renderers/urls.py, held equal by tests/test_static_modules.py), for lines that
 // arrive live.
 
+// Python's \s also matches \x1c-\x1f and \x85, so they are named; "\[" is written as the server
+// writes it (tests/test_static_modules.py compares the two texts).
+// eslint-disable-next-line no-control-regex, no-useless-escape -- the server's expression, as is
 export const URL_RE = /[hH][tT][tT][pP][sS]?:\/\/[A-Za-z0-9\[][^\s\ufeff\x1c-\x1f\x85<>"'`]*/g;
 // Punctuation that ends a sentence rather than a URL, trimmed from a match's end.
 export const URL_TRAILING = ".,;:!?)]}*";
@@ -18,7 +21,7 @@ export function safeHref(href) {
   try {
     const u = new URL(href);
     return u.protocol === "http:" || u.protocol === "https:" ? href : null;
-  } catch (e) {
+  } catch {
     return null;
   }
 }

@@ -102,7 +102,7 @@ export class Live {
 
   handle(type, data) {
     let obj;
-    try { obj = JSON.parse(data); } catch (e) { return; }
+    try { obj = JSON.parse(data); } catch { return; }
     if (!obj || typeof obj !== "object") return;
     if (type === "status") this.status.set(obj);
     else if (type === "message") this.append(obj);
@@ -151,7 +151,7 @@ export class Live {
         failures = 0;
         this.liveEl.textContent = "Live";
         await this.read(reader);
-      } catch (e) {
+      } catch {
         // a refused or cut connection: try again below
       }
       if (this.stopped) break;

@@ -39,7 +39,7 @@ export function makeMatcher(q, { regex, caseSensitive }) {
   if (q.length > MAX_PATTERN) return { error: "Pattern too long (over " + MAX_PATTERN + " characters)" };
   if (catastrophic(q)) return { error: "Pattern refused: nested repetition or a back-reference can take for ever" };
   let rx;
-  try { rx = new RegExp(q, caseSensitive ? "" : "i"); } catch (e) { return { error: "Not a valid regular expression" }; }
+  try { rx = new RegExp(q, caseSensitive ? "" : "i"); } catch { return { error: "Not a valid regular expression" }; }
   if (rx.test("")) return { error: "The pattern matches empty text" };
   return { lower: false, test: (t) => rx.test(t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t) };
 }
