@@ -172,8 +172,7 @@ async def open_log(client: GatewaydClient, query: InvocationQuery) -> Invocation
         await units.aclose()
         raise InvocationNotFound(query.invocation_id)
     merge = Merge()
-    for entry in lifecycle:
-        merge.push(Feed.SYSTEM, entry)
+    merge.push_all(Feed.SYSTEM, lifecycle)
     merge.end(Feed.SYSTEM)
     status = initial_status(lifecycle, first[0] if first else None)
     tail = _Tail(client, query, lifecycle) if status.finished and lifecycle else None
@@ -212,8 +211,7 @@ async def _numbered(
     async with aclosing(units):
         batch = first
         while batch is not None:
-            for entry in batch:
-                merge.push(Feed.UNIT, entry)
+            merge.push_all(Feed.UNIT, batch)
             last = batch[-1]
             released = merge.release()
             if released:
@@ -222,8 +220,7 @@ async def _numbered(
     if tail is not None:
         async with aclosing(tail.read(last)) as unlabelled:
             async for batch in unlabelled:
-                for entry in batch:
-                    merge.push(Feed.UNIT, entry)
+                merge.push_all(Feed.UNIT, batch)
                 released = merge.release()
                 if released:
                     yield released

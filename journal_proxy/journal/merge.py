@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from enum import IntEnum
 
 from journal_proxy.journal.entry import Entry, NumberedEntry, precedes
@@ -58,14 +59,28 @@ class Merge:
 
     def push(self, feed: Feed, entry: Entry, now: float = 0.0) -> None:
         """Take the next entry of ``feed`` (arrived at ``now``)."""
-        if entry.cursor and entry.cursor == self.last_cursors[feed]:
-            return  # gatewayd's re-sent resume point
-        self.last_cursors[feed] = entry.cursor
+        self.push_all(feed, (entry,), now)
+
+    def push_all(self, feed: Feed, entries: Iterable[Entry], now: float = 0.0) -> None:
+        """Take the next entries of ``feed`` (one upstream read's, arrived at ``now``).  The feed's
+        state is read and written once for them all: a big log's first read pushes every line,
+        and a call and five lookups of the feed's state a line were a tenth of a microsecond."""
+        last_cursor = self.last_cursors[feed]
         newest = self._newest[feed]
-        if newest is not None and entry.realtime_usec < newest.realtime_usec:
-            self._monotone[feed] = False
-        self._queues[feed].append((entry, now))
-        self._newest[feed] = entry
+        monotone = self._monotone[feed]
+        append = self._queues[feed].append
+        for entry in entries:
+            cursor = entry.cursor
+            if cursor and cursor == last_cursor:
+                continue  # gatewayd's re-sent resume point
+            last_cursor = cursor
+            if newest is not None and entry.realtime_usec < newest.realtime_usec:
+                monotone = False
+            append((entry, now))
+            newest = entry
+        self.last_cursors[feed] = last_cursor
+        self._newest[feed] = newest
+        self._monotone[feed] = monotone
 
     def end(self, feed: Feed) -> None:
         """``feed`` has no more entries: nothing from it can come before the other's."""
