@@ -183,7 +183,7 @@ class Masker:
             # The common case, most lines of a log: nothing to remove but colour codes, so what is
             # shown is ``raw`` itself and matching runs on it without the colours; with nothing
             # to mask, none of the mapping below is needed.
-            plain = strip_sgr(raw)
+            plain = strip_sgr(raw) if "\x1b" in raw else raw  # most lines: no call
             try:
                 spans, key_open = self._spans(plain)
             except TooManySpans:
@@ -265,7 +265,8 @@ class MaskSession:
         """The entry with its message, identifier and extra fields sanitised, masked, bounded."""
         masker = self._masker
         message, self._key = masker._mask(entry.message, self._key)
-        identifier = self._identifier(entry.identifier)
+        # A log has a handful of identifiers: most lines find theirs without a call.
+        identifier = self._identifiers.get(entry.identifier) or self._identifier(entry.identifier)
         extra = entry.extra
         if extra:
             extra = tuple((name, masker._mask(value, 0)[0]) for name, value in extra)
