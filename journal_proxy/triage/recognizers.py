@@ -8,6 +8,14 @@ traceback, a Java stack trace with ``Caused by:``, Maven's ``[ERROR]`` block, a 
 panic, rustc's and gcc's source excerpts, BuildKit's error block, Terraform's box), which of the
 following lines are still part of it.  Such an error is **one** error with its lines.
 
+The rules live in ``recognizers.toml`` next to this module, one field a line, in the order they
+are tried: they are a catalogue that reviewers read and extend (a new tool is a new entry and a
+test line, not new code), and a table of sixty constructor calls in Python repeated one shape.
+This module keeps what is code: :class:`Rule`, the loader, the few starts that are tests rather
+than patterns (:data:`_TESTS`), and the matching.  The catalogue is read once, at import, and
+checked there: an unknown key, grade, test or ``<<fragment>>``, or a pattern that does not compile
+or could backtrack, stops the import with the rule's name.
+
 Each rule has a **grade**, which ranking reads (:mod:`journal_proxy.triage.combined`):
 
 * ``CAUSE`` (2): the error itself (a compiler error, an exception, ``fatal: ...``);
@@ -28,10 +36,13 @@ reads masked text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from importlib import resources
 from typing import Literal
 
+from journal_proxy.errors import ConfigError
 from journal_proxy.patterns import compile_linear
 from journal_proxy.terminal.styles import strip_sgr
 
@@ -84,14 +95,6 @@ class Rule:
         return start(text)
 
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_PATHS = _UPPER + _LOWER + "./_~"
-_INDENTED = r"[ \t]"
-_JAVA_FRAME = r"[ \t]*+(?:at |\.\.\. \d++ (?:more|common frames omitted)|Caused by: |Suppressed: )"
-_JAVA_EXCEPTION = r"[a-z_$][\w$]*+\.[\w$.]{0,300}(?:Exception|Error|Throwable|Failure)(?::|$)"
-#: Lines a Go panic or fatal error goes on with: its goroutine dumps (not indented themselves).
-_GO_TRACE = r"$|[ \t]|goroutine \d|\[signal |created by |.{0,2000}+(?<=\))$"
 #: How a failed system call reads (strerror), at the end of a tool's ``tool: path: reason``.
 _ERRNO = (
     ": No such file or directory",
@@ -134,382 +137,152 @@ def _surefire(text: str) -> bool:
     return "<<< FAILURE!" in text or "<<< ERROR!" in text
 
 
-_r = _rx
+# -- the catalogue (recognizers.toml) ---------------------------------------------------------
+#: The starts written in Python, by the name a rule's ``start_test`` gives: a test that a
+#: pattern would say less clearly (a line's end, two substrings anywhere).
+_TESTS: dict[str, Callable[[str], bool]] = {
+    "errno": _errno,
+    "pytest-totals": _pytest_totals,
+    "command-not-found": _command_not_found,
+    "surefire": _surefire,
+}
+_GRADES = {"cause": CAUSE, "echo": ECHO, "end": END}
+_LEVELS: dict[str, Level] = {"error": "error", "warning": "warning"}
+#: The keys a ``[[rule]]`` may have: the fields of :class:`Rule`, and ``start_test`` (a misspelt
+#: key would otherwise be ignored).
+_KEYS = frozenset({field.name for field in fields(Rule)} | {"start_test"})
+#: ``<<name>>``: a ``[fragments]`` entry.  Not ``{name}``, which regular expressions use
+#: (``{0,300}``); no pattern here holds ``<<`` followed by a letter and ``>>``.
+_PLACEHOLDER = re.compile(r"<<([a-z_]+)>>")
 
-_GENERIC_CONT = _r("generic.cont", r"[ \t]++\S|\d++[ \t]*+\||│")
+
+def _expand(where: str, text: str, fragments: Mapping[str, str]) -> str:
+    """``text`` with each ``<<name>>`` replaced by its fragment; an unknown name stops the load
+    (a typo would otherwise become a pattern that never matches)."""
+
+    def fragment(m: re.Match[str]) -> str:
+        found = fragments.get(m.group(1))
+        if found is None:
+            known = ", ".join(fragments) or "none"
+            raise ConfigError(f"recognizer {where}: no fragment <<{m.group(1)}>> (known: {known})")
+        return found
+
+    return _PLACEHOLDER.sub(fragment, text)
+
+
+def _fragments(table: object) -> dict[str, str]:
+    """The ``[fragments]`` table, each expanded with the fragments above it."""
+    if not isinstance(table, dict):
+        raise ConfigError("recognizers: [fragments] must be a table")
+    fragments: dict[str, str] = {}
+    for name, text in table.items():
+        if _PLACEHOLDER.fullmatch(f"<<{name}>>") is None or not isinstance(text, str):
+            raise ConfigError(f"recognizers: fragment {name!r} must be a-z_ naming a string")
+        fragments[name] = _expand(f"fragment {name}", text, fragments)
+    return fragments
+
+
+def _text(entry: Mapping[str, object], name: str, key: str) -> str | None:
+    """A rule's string field, or None when it has none."""
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"recognizer {name}: {key} must be a string")
+    return value
+
+
+def _words(entry: Mapping[str, object], name: str, key: str) -> tuple[str, ...]:
+    """A rule's list of strings (``requires``)."""
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        raise ConfigError(f"recognizer {name}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _start(
+    entry: Mapping[str, object], name: str, fragments: Mapping[str, str]
+) -> re.Pattern[str] | Callable[[str], bool]:
+    """A rule's ``start`` pattern or its ``start_test`` (exactly one of them)."""
+    pattern, test = _text(entry, name, "start"), _text(entry, name, "start_test")
+    if (pattern is None) == (test is None):
+        raise ConfigError(f"recognizer {name}: needs one of start and start_test")
+    if pattern is not None:
+        return _rx(f"{name}.start", _expand(f"{name}.start", pattern, fragments))
+    if test not in _TESTS:
+        raise ConfigError(f"recognizer {name}: no start_test {test!r} (known: {', '.join(_TESTS)})")
+    return _TESTS[test]
+
+
+def _rule(entry: object, fragments: Mapping[str, str]) -> Rule:
+    """One ``[[rule]]`` entry, its patterns compiled and checked."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        raise ConfigError(f"recognizers: a [[rule]] without a name: {entry!r}")
+    name: str = entry["name"]
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise ConfigError(f"recognizer {name}: unknown key(s) {', '.join(unknown)}")
+    level, grade = _text(entry, name, "level"), _text(entry, name, "grade")
+    level = "error" if level is None else level
+    if level not in _LEVELS:
+        raise ConfigError(f"recognizer {name}: level {level!r} is not error or warning")
+    if grade not in _GRADES:
+        raise ConfigError(f"recognizer {name}: grade {grade!r} is not cause, echo or end")
+    first = _expand(f"{name}.first", _text(entry, name, "first") or "", fragments)
+    needle = _text(entry, name, "needle") or ""
+    if bool(first) == bool(needle):
+        raise ConfigError(f"recognizer {name}: needs one of first and needle")
+
+    def pattern(part: str) -> re.Pattern[str] | None:
+        text = _text(entry, name, part)
+        where = f"{name}.{part}"
+        return None if text is None else _rx(where, _expand(where, text, fragments))
+
+    return Rule(
+        name=name,
+        level=_LEVELS[level],
+        grade=_GRADES[grade],
+        first=first,
+        start=_start(entry, name, fragments),
+        needle=needle,
+        cont=pattern("cont"),
+        requires=_words(entry, name, "requires"),
+        end=pattern("end"),
+        key=pattern("key"),
+    )
+
+
+def load_rules(text: str) -> tuple[Rule, ...]:
+    """The rules of a catalogue in ``recognizers.toml``'s form, in its order (the first that
+    matches wins); :class:`~journal_proxy.errors.ConfigError` naming the rule at the first fault.
+    A function of the text, so that tests can try faulty catalogues."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"recognizers: not TOML: {exc}") from exc
+    unknown = sorted(set(data) - {"fragments", "rule"})
+    entries = data.get("rule")
+    if unknown or not isinstance(entries, list):
+        raise ConfigError("recognizers: expected [fragments] and [[rule]] entries only")
+    fragments = _fragments(data.get("fragments", {}))
+    rules = tuple(_rule(entry, fragments) for entry in entries)
+    names = [rule.name for rule in rules]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # the matching orders and caches the rules by name
+        raise ConfigError(f"recognizers: rule names used twice: {', '.join(twice)}")
+    return rules
+
+
+def _catalogue() -> str:
+    """The package's ``recognizers.toml`` (package data, so also inside a wheel or zip)."""
+    return (
+        resources.files("journal_proxy.triage")
+        .joinpath("recognizers.toml")
+        .read_text(encoding="utf-8")
+    )
+
+
 #: The built-in rules, most specific first (the first that matches wins).
-RULES: tuple[Rule, ...] = (
-    # -- runners: where the job failed (after that, cleanup) -----------------------------
-    Rule(
-        "github-runner",
-        "error",
-        END,
-        "EP",
-        _r("github-runner", r"(?:Error: )?Process completed with exit code [1-9]"),
-    ),
-    Rule(
-        "jenkins",
-        "error",
-        END,
-        "B",
-        _r("jenkins", r"Build step '[^'\n]{0,200}+' marked build as failure"),
-    ),
-    Rule("jenkins-result", "error", ECHO, "F", _r("jenkins-result", r"Finished: FAILURE")),
-    # -- Python ------------------------------------------------------------------------
-    Rule(
-        "python-traceback",
-        "error",
-        CAUSE,
-        "T",
-        _r("python-traceback", r"Traceback \(most recent call last\):"),
-        cont=_r("python.cont", _INDENTED),
-        end=_r("python.end", r"[A-Za-z_][\w.]*+(?::|$)"),
-        key=_r("python.key", r"[A-Za-z_][\w.]*+(?::|$)"),
-    ),
-    Rule(
-        "pytest",
-        "error",
-        CAUSE,
-        "FE",
-        _r("pytest", r"(?:FAILED|ERROR) \S++(?:::| - )|E {3}"),
-        cont=_r("pytest.cont", r"(?:FAILED|ERROR) \S|E  "),
-    ),
-    Rule("pytest-totals", "error", ECHO, "=", _pytest_totals),
-    # -- Java: exceptions, Maven, Gradle, surefire -----------------------------------
-    Rule(
-        "maven-goal",
-        "error",
-        ECHO,
-        "[",
-        _r("maven-goal", r"\[(?:ERROR|FATAL)\] Failed to execute goal"),
-        cont=_r("maven.cont", r"\[(?:ERROR|FATAL)\](?: |$)"),
-    ),
-    Rule(
-        "maven",
-        "error",
-        CAUSE,
-        "[",
-        _r("maven", r"\[(?:ERROR|FATAL)\] \S"),
-        cont=_r("maven.cont2", r"\[(?:ERROR|FATAL)\](?: |$)"),
-    ),
-    Rule("maven-result", "error", ECHO, "[B", _r("maven-result", r"(?:\[INFO\] )?BUILD FAILURE")),
-    Rule(
-        "surefire",
-        "error",
-        CAUSE,
-        "",
-        _surefire,
-        needle="<<< ",
-        cont=_r("surefire.cont", _JAVA_FRAME + "|" + _JAVA_EXCEPTION + r"|$|[^<\n]{0,300}+<<< "),
-    ),
-    Rule(
-        "java-exception",
-        "error",
-        CAUSE,
-        _LOWER + "_$EC",
-        _r(
-            "java-exception",
-            r"(?:Exception in thread \"[^\"\n]{0,200}+\" |Caused by: )?" + _JAVA_EXCEPTION,
-        ),
-        cont=_r("java.cont", _JAVA_FRAME),
-        key=_r("java.key", r"Caused by: "),
-        requires=("Exception", "Error", "Throwable", "Failure"),
-    ),
-    Rule(
-        "javac",
-        "error",
-        CAUSE,
-        "",
-        _r("javac", r"[^\s:]*\.java:\d++: error: "),
-        needle=".java:",
-        cont=_r("javac.cont", _INDENTED),
-    ),
-    Rule(
-        "gradle",
-        "error",
-        CAUSE,
-        "F",
-        _r("gradle", r"FAILURE: Build (?:failed with an exception|completed with)"),
-        cont=_r("gradle.cont", r"(?!BUILD FAILED)"),
-        end=_r("gradle.end", r"\* Try:"),
-    ),
-    Rule(
-        "gradle-test",
-        "error",
-        CAUSE,
-        _UPPER + _LOWER,
-        _r("gradle-test", r"[\w.$]++ > .*FAILED$"),
-        cont=_r("gradle-test.cont", _INDENTED),
-        requires=(" > ",),
-    ),
-    Rule("build-failed", "error", ECHO, "B", _r("build-failed", r"BUILD FAILED")),
-    # -- Go ------------------------------------------------------------------------------
-    # ``go test -v`` prints a test's messages before its ``--- FAIL``, which then only
-    # echoes them; a message after it (``    x_test.go:12: ...``) makes it the cause.
-    Rule(
-        "go-test",
-        "error",
-        ECHO,
-        "-",
-        _r("go-test", r"--- FAIL: "),
-        cont=_r("go-test.cont", r"[ \t]++(?!--- (?:PASS|SKIP))"),
-        key=_r("go-test.key", r"[ \t]++(?!--- )\S"),
-    ),
-    Rule(
-        "go-panic",
-        "error",
-        CAUSE,
-        "pf",
-        _r("go-panic", r"panic: |fatal error: (?!\w++\.h)"),
-        cont=_r("go-panic.cont", _GO_TRACE),
-    ),
-    Rule("go-fail", "error", ECHO, "F", _r("go-fail", r"FAIL(?:\t|$)")),
-    Rule(
-        "go-build",
-        "error",
-        CAUSE,
-        "",
-        _r("go-build", r"[^\s:]*\.go:\d++(?::\d++)?: "),
-        needle=".go:",
-        cont=_r("go-build.cont", r"\t"),
-    ),
-    Rule("go-exit", "error", ECHO, "e", _r("go-exit", r"exit status [1-9]")),
-    Rule(
-        "go-mod",
-        "error",
-        CAUSE,
-        "g",
-        _r(
-            "go-mod",
-            r"go: (?!downloading |finding |extracting |upgraded |added |creating |"
-            r"found |downgraded |removed )\S",
-        ),
-    ),
-    # -- C, C++, make, linkers ----------------------------------------------------------
-    Rule(
-        "cc",
-        "error",
-        CAUSE,
-        "",
-        _r("cc", r"[^\s:]++:\d++:(?:\d++:)? (?:fatal )?error: "),
-        needle="error: ",
-        cont=_r("cc.cont", r"[ \t]|\d++ \|"),
-    ),
-    Rule("make", "error", ECHO, "mg", _r("make", r"g?make(?:\[\d++\])?: \*\*\* \[")),
-    Rule("make-rule", "error", CAUSE, "mg", _r("make-rule", r"g?make(?:\[\d++\])?: \*\*\* ")),
-    Rule(
-        "linker",
-        "error",
-        CAUSE,
-        "",
-        _r("linker", r".{0,300}?undefined reference to"),
-        needle="undefined reference",
-    ),
-    # -- Rust ---------------------------------------------------------------------------
-    Rule(
-        "cargo",
-        "error",
-        ECHO,
-        "e",
-        _r("cargo", r"error: (?:could not compile|aborting due to|test failed)"),
-    ),
-    Rule(
-        "rustc",
-        "error",
-        CAUSE,
-        "e",
-        _r("rustc", r"error\[E\d{4}\]: "),
-        cont=_r("rustc.cont", r"[ \t]|\d++[ \t]*+\||= "),
-    ),
-    Rule(
-        "rust-panic",
-        "error",
-        CAUSE,
-        "t",
-        _r("rust-panic", r"thread '[^'\n]{0,300}+' panicked at"),
-        cont=_r("rust-panic.cont", r"note: |stack backtrace:|[ \t]"),
-    ),
-    Rule("rust-test", "error", CAUSE, "t", _r("rust-test", r"test \S++ \.\.\. FAILED")),
-    Rule("test-result", "error", ECHO, "t", _r("test-result", r"test result: FAILED")),
-    # -- JavaScript ---------------------------------------------------------------------
-    Rule(
-        "npm-exit",
-        "error",
-        ECHO,
-        "n",
-        _r(
-            "npm-exit",
-            r"npm (?:ERR!|error) (?:code (?:ELIFECYCLE|\d)|errno |Lifecycle "
-            r"script|command failed|Failed at the)",
-        ),
-        cont=_r("npm.cont", r"npm (?:ERR!|error)(?: |$)"),
-    ),
-    Rule(
-        "npm",
-        "error",
-        CAUSE,
-        "n",
-        _r("npm", r"npm (?:ERR!|error) \S"),
-        cont=_r("npm.cont2", r"npm (?:ERR!|error)(?: |$)"),
-    ),
-    Rule("yarn-exit", "error", ECHO, "e", _r("yarn-exit", r"error Command failed")),
-    Rule("yarn", "error", CAUSE, "e", _r("yarn", r"error [A-Z\"]")),
-    Rule("pnpm-exit", "error", ECHO, "E", _r("pnpm-exit", r"ELIFECYCLE\s++Command failed")),
-    Rule("pnpm", "error", CAUSE, "", _r("pnpm", r"ERR_PNPM_\w++"), needle="ERR_PNPM_"),
-    Rule("jest", "error", CAUSE, "F●", _r("jest", r"FAIL \S|● "), cont=_r("jest.cont", _INDENTED)),
-    # -- deploy tools -------------------------------------------------------------------
-    Rule(
-        "ansible",
-        "error",
-        CAUSE,
-        "fE",
-        _r("ansible", r"(?:fatal|failed): \[[^\]\n]{1,300}+\]|ERROR! "),
-    ),
-    Rule(
-        "ansible-recap",
-        "error",
-        ECHO,
-        _PATHS,
-        _r(
-            "ansible-recap",
-            r"\S++\s++: ok=\d++\s++changed=\d++\s++unreachable=\d++\s++"
-            r"failed=[1-9]",
-        ),
-        requires=("ok=",),
-    ),
-    Rule(
-        "terraform",
-        "error",
-        CAUSE,
-        "│",
-        _r("terraform", r"│ Error: "),
-        cont=_r("terraform.cont", r"│"),
-        end=_r("terraform.end", r"╵"),
-    ),
-    Rule(
-        "buildkit",
-        "error",
-        CAUSE,
-        "#",
-        _r("buildkit", r"#\d++ ERROR: "),
-        cont=_r(
-            "buildkit.cont",
-            r"-{6}|[ \t]*+(?:>|\d++ \|)|\S*Dockerfile\S*:\d|#\d++ "
-            r"(?:CANCELED|ERROR)|$|(?:ERROR|error): failed to solve",
-        ),
-        end=_r("buildkit.end", r"(?:ERROR|error): failed to solve"),
-    ),
-    Rule(
-        "buildkit-exit",
-        "error",
-        ECHO,
-        "Ee",
-        _r("buildkit-exit", r"(?:ERROR|error): failed to solve: process .{0,2000}+"),
-    ),
-    Rule(
-        "docker",
-        "error",
-        CAUSE,
-        "dE",
-        _r("docker", r"(?:docker: )?Error response from daemon: |Error from server"),
-    ),
-    Rule("rsync-exit", "error", ECHO, "r", _r("rsync-exit", r"rsync error: ")),
-    Rule("rsync", "error", CAUSE, "r", _r("rsync", r"rsync: ")),
-    Rule(
-        "ssh",
-        "error",
-        CAUSE,
-        _PATHS + "H",
-        _r("ssh", r"ssh: |(?:[^\s:]++: )?Permission denied \(|Host key verification failed"),
-        requires=(": ", "Host key"),
-    ),
-    Rule("git", "error", CAUSE, "!", _r("git", r"! \[(?:remote )?rejected\]")),
-    Rule("curl", "error", CAUSE, "c", _r("curl", r"curl: \(\d++\) ")),
-    Rule(
-        "systemctl",
-        "error",
-        CAUSE,
-        "JF",
-        _r("systemctl", r"Job for \S++ failed|Failed to [a-z]"),
-    ),
-    # -- the shell and its tools ----------------------------------------------------------
-    Rule("command-not-found", "error", CAUSE, "", _command_not_found, needle="not found"),
-    Rule(
-        "shell",
-        "error",
-        CAUSE,
-        _PATHS,
-        _r("shell", r"[\w./~-]++: (?:line )?\d++: "),
-        requires=(": ",),
-    ),
-    Rule("linker-exit", "error", ECHO, "c", _r("linker-exit", r"collect2: error: ")),
-    Rule(
-        "tool",
-        "error",
-        CAUSE,
-        _LOWER,
-        _r(
-            "tool",
-            r"(?!(?:error|fatal|warning): )[a-z][\w.-]{0,30}+: (?:cannot |can't |"
-            r"failed to |unable to |(?:fatal )?error: |fatal: |[Ee]rror\b)",
-        ),
-        requires=(": ",),
-    ),
-    Rule("errno", "error", CAUSE, _PATHS, _errno, requires=(": ",)),
-    # -- everything else that says it is an error -------------------------------------------
-    # Python's logging in its default format: ``ERROR:sitegen.render:message``.
-    Rule(
-        "python-logging",
-        "error",
-        CAUSE,
-        "EFC",
-        _r("python-logging", r"(?:ERROR|CRITICAL|FATAL):[\w.-]{1,100}+:"),
-        requires=(":",),
-    ),
-    Rule(
-        "error",
-        "error",
-        CAUSE,
-        _UPPER + "efE",
-        _r(
-            "error",
-            r"(?:(?:[A-Z][A-Za-z]{0,60})?(?:Error|Exception)|ERROR|FATAL(?: ERROR)?|"
-            r"CRITICAL|E|error|fatal|Fatal)(?:\[[^\]\n]{0,40}+\])?[:!] ",
-        ),
-        cont=_GENERIC_CONT,
-        requires=(":", "!"),
-    ),
-    Rule(
-        "log-level",
-        "error",
-        CAUSE,
-        _UPPER + "[0123456789",
-        _r("log-level", r"(?:[^\s\d]*+\d\S*+ ){1,3}?\[?(?:ERROR|FATAL|CRITICAL)\]?[\s:]"),
-        requires=("ERROR", "FATAL", "CRITICAL"),
-    ),
-    Rule("logfmt", "error", CAUSE, "", _r("logfmt", r".{0,2000}+"), needle="level=error"),
-    # -- warnings -----------------------------------------------------------------------
-    Rule(
-        "warning",
-        "warning",
-        CAUSE,
-        _UPPER + "wn[",
-        _r(
-            "warning",
-            r"(?:WARNING|WARN|Warning|warning|npm WARN|npm warn|\[(?:WARNING|"
-            r"WARN)\])(?::[\w.-]{1,100}+:|(?:\[[^\]\n]{0,40}+\])?(?:[:!\]]| ))",
-        ),
-        requires=("WARN", "warn", "Warn"),
-    ),
-    Rule(
-        "cc-warning",
-        "warning",
-        CAUSE,
-        "",
-        _r("cc-warning", r"[^\s:]++:\d++:(?:\d++:)? warning: "),
-        needle="warning: ",
-    ),
-)
+RULES: tuple[Rule, ...] = load_rules(_catalogue())
 
 
 def _dispatch(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
