@@ -9,7 +9,7 @@ attributes and the ``jp:*`` events.
 The script is read as text, by the calls that name classes: ``classList.*``, ``className =``,
 ``getElementsByClassName``, the selectors of ``querySelector(All)``/``closest``/``matches``, the
 live line's ``cls`` (live.js), ``textPart("...")`` (links.js), and the server's own markup as the
-block reader matches it (``class="..."`` in blocks.js).  A literal followed by ``+ value`` in a
+block reader matches it (``class="..."`` in chunks.js).  A literal followed by ``+ value`` in a
 class expression (``"l p" + priority``) is a prefix, which one of the vocabulary's patterns
 must begin with.
 """
@@ -42,12 +42,12 @@ _DOUBLE_QUOTED = re.compile(r'"([^"\\\n]*)"')
 _JS_ADDS = re.compile(r'(?:classList\.(?:add|toggle)|\btextPart)\(\s*"([^"]*)"')
 #: Calls whose first argument is a class name the script looks for or takes off.
 _JS_READS = re.compile(r'(?:classList\.(?:remove|contains)|getElementsByClassName)\(\s*"([^"]*)"')
-#: A class attribute of the server's markup, as blocks.js's reader matches it.
+#: A class attribute of the server's markup, as chunks.js's reader matches it.
 _JS_MARKUP = re.compile(r'class="([^"]*)"')
 #: An assignment of a class list: ``x.className = ...`` or live.js's ``cls = ...``/``cls += ...``.
 _JS_CLASS_EXPRESSION = re.compile(r"(?:\.className|\bcls)\s*(?:\+=|=(?!=))\s*([^;\n]*)")
 _JS_SELECTOR = re.compile(r'\.(?:querySelector|querySelectorAll|closest|matches)\(\s*"([^"]*)"')
-#: blocks.js's list of the extra classes a line from the server may carry.
+#: chunks.js's list of the extra classes a line from the server may carry.
 _JS_EXTRA = re.compile(r"\bEXTRA = new Set\(\[([^\]]*)\]\)")
 _JS_DATASET = re.compile(r"\.dataset\.([A-Za-z]+)(\s*=(?!=))?")
 

@@ -4,7 +4,7 @@ server's markup, the page's JavaScript (``static/app.js``, ``static/js/*.js``) a
 
 Who: :data:`SERVER` (the markup of ``renderers/html.py``, the SGR runs of ``terminal/styles.py``,
 the error pages of ``web/responses.py``), :data:`JS` (the page's script only) or :data:`BOTH`
-(the server writes it, and the script writes it too on what it builds: live lines, blocks, the
+(the server writes it, and the script writes it too on what it builds: live lines, chunks, the
 status after a change).  The stylesheet never adds a name, it only reads them.
 
 Names made from a number or a state (a priority, a colour, the run's state) are patterns: a
@@ -49,7 +49,7 @@ CLASSES: dict[str, Term] = {
     "sr": Term(SERVER, "text for screen readers only (the search label, the keys' help)"),
     "has-errors": Term(JS, "the error and warning counts when there is an error"),
     # The log.
-    "chunk": Term(BOTH, "a block of lines (renderers/html.py's CHUNK_LINES; blocks.js's block)"),
+    "chunk": Term(BOTH, "a chunk of lines (renderers/html.py's CHUNK_LINES; chunks.js builds it)"),
     "lazy": Term(JS, "a block not built yet: a placeholder of its lines' height"),
     "note": Term(SERVER, "a remark in the log: no lines yet, or why the log is incomplete"),
     "newlines": Term(SERVER, "the 'N new lines' button of a followed log"),
@@ -141,7 +141,7 @@ DATA_PATTERNS: dict[str, Term] = {
 
 #: Events on the log element by which the page's modules tell each other what happened.
 EVENTS: dict[str, str] = {
-    "jp:fold": "lines first..last were folded or unfolded (triage.js; blocks.js resizes)",
+    "jp:fold": "lines first..last were folded or unfolded (triage.js; chunks.js resizes)",
     "jp:jump": "the page went to a line (anchors.js; tail.js stops following)",
     "jp:line": "a live line was added (live.js; search.js and tail.js follow it)",
     "jp:problems": "a live error or warning was counted (triage.js; errors.js recounts)",

@@ -1,10 +1,10 @@
 // Anchors: #L42 and #L10-L20, the copy button, a click in a line's gutter (shift-click, or
 // "Range" on a phone, for a range), and going to a line (which tells the page by "jp:jump").
-import { lineNo } from "./blocks.js";
+import { lineNo } from "./chunks.js";
 
-// Lines built either side of a line gone to, so no block near it changes height after the jump.
+// Lines built either side of a line gone to, so no chunk near it changes height after the jump.
 export const BUILD_AROUND = 500;
-// After a jump the line stays pinned on screen this long while the blocks around it are drawn.
+// After a jump the line stays pinned on screen this long while the chunks around it are drawn.
 const PIN_MS = 1500;
 // A range highlights at most this many lines.
 const MAX_RANGE = 100000;
@@ -23,8 +23,8 @@ export function parseHash(hash) {
 }
 
 export class Anchors {
-  constructor(log, triage, blocks) {
-    Object.assign(this, { log, triage, blocks, marked: null, pinnedUntil: 0, anchorLine: null, rangeMode: false });
+  constructor(log, triage, chunks) {
+    Object.assign(this, { log, triage, chunks, marked: null, pinnedUntil: 0, anchorLine: null, rangeMode: false });
     this.copyBtn = document.getElementById("copy");
     this.rangeBtn = document.getElementById("range");
     this.copyBtn.addEventListener("click", () => this.copy());
@@ -37,10 +37,10 @@ export class Anchors {
     for (const type of ["wheel", "touchstart", "mousedown"]) window.addEventListener(type, () => { this.pinnedUntil = 0; }, { passive: true });
   }
 
-  // Bring line n on screen (unfolded, its block built) and mark it.
+  // Bring line n on screen (unfolded, its chunk built) and mark it.
   goToLine(n) {
     this.triage.reveal(n);
-    this.blocks.buildLines(n - BUILD_AROUND, n + BUILD_AROUND);
+    this.chunks.buildLines(n - BUILD_AROUND, n + BUILD_AROUND);
     const el = document.getElementById("L" + n);
     if (!el) return null;
     if (this.marked) this.marked.classList.remove("xm");
@@ -48,7 +48,7 @@ export class Anchors {
     el.classList.add("xm");
     this.log.dispatchEvent(new CustomEvent("jp:jump", { detail: { line: n } }));
     el.scrollIntoView({ block: "center" });
-    // Blocks drawn for the first time near the line may still move it: it stays pinned on screen
+    // Chunks drawn for the first time near the line may still move it: it stays pinned on screen
     // while the log's size changes, for a moment or until the reader scrolls on their own.
     this.pinnedUntil = performance.now() + PIN_MS;
     return el;
@@ -71,7 +71,7 @@ export class Anchors {
     const range = parseHash(location.hash);
     if (!range) return;
     this.triage.reveal(range[0]);
-    this.blocks.buildLines(range[0] - BUILD_AROUND, range[1] + BUILD_AROUND);
+    this.chunks.buildLines(range[0] - BUILD_AROUND, range[1] + BUILD_AROUND);
     const first = document.getElementById("L" + range[0]);
     if (!first) return;
     for (let n = range[0]; n <= range[1] && n - range[0] < MAX_RANGE; n++) {

@@ -7,8 +7,8 @@ export function typing(t) {
 }
 
 export class LineCursor {
-  constructor(log, { blocks, triage, anchors }) {
-    Object.assign(this, { log, blocks, triage, anchors, cursor: null });
+  constructor(log, { chunks, triage, anchors }) {
+    Object.assign(this, { log, chunks, triage, anchors, cursor: null });
     log.addEventListener("keydown", (ev) => this.onKey(ev));
     log.addEventListener("blur", () => this.set(null));
   }
@@ -30,15 +30,15 @@ export class LineCursor {
   neighbour(el, dir) {
     const step = (x) => (dir > 0 ? x.nextElementSibling : x.previousElementSibling);
     let next = step(el);
-    let block = el.parentElement;
+    let chunk = el.parentElement;
     for (;;) {
       while (next && !(next.classList.contains("l") && this.shown(next))) next = step(next);
       if (next) return next;
-      do block = step(block);
-      while (block && !block.classList.contains("chunk"));
-      if (!block) return null;
-      this.blocks.build(block);  // nothing to do once built
-      next = dir > 0 ? block.firstElementChild : block.lastElementChild;
+      do chunk = step(chunk);
+      while (chunk && !chunk.classList.contains("chunk"));
+      if (!chunk) return null;
+      this.chunks.build(chunk);  // nothing to do once built
+      next = dir > 0 ? chunk.firstElementChild : chunk.lastElementChild;
     }
   }
 

@@ -11,8 +11,8 @@
 import { textPart, withLinks } from "./links.js";
 import { SseParser } from "./sse.js";
 
-// Lines in one block made by live lines (the server's blocks hold as many, CHUNK_LINES).
-const LIVE_BLOCK_LINES = 500;
+// Lines in one chunk made by live lines (the server's chunks hold as many, CHUNK_LINES).
+const LIVE_CHUNK_LINES = 500;
 const RECONNECT = new Set(["shutdown", "upstream", "too-slow", "no-viewers"]);
 // Waits before reconnecting: 0.5 s, 1 s, 2 s ... 15 s, each with up to 30% jitter, so that the
 // viewers of a restarted server do not all come back at the same instant.  A stream the server
@@ -77,7 +77,7 @@ export class Live {
 
   append(e) {
     if (!Number.isInteger(e.line) || e.line <= this.lastLine) return;  // never a duplicate
-    if (!this.chunk || this.chunkLines >= LIVE_BLOCK_LINES || this.chunk.classList.contains("lazy")) {
+    if (!this.chunk || this.chunkLines >= LIVE_CHUNK_LINES || this.chunk.classList.contains("lazy")) {
       this.chunk = document.createElement("div");
       this.chunk.className = "chunk";
       this.log.appendChild(this.chunk);

@@ -1,9 +1,9 @@
 // Search: every line, built or not; Enter / Shift+Enter walk the matches.  The text of every line
-// is read once (from the elements built, and from the blocks' source without building them) into
+// is read once (from the elements built, and from the chunks' source without building them) into
 // an index; a search runs over it in slices of a few milliseconds, so even a slow regular
 // expression never freezes the tab: it is stopped after SEARCH_BUDGET_MS with a message.  Live
 // lines ("jp:line") join the index and the matches.
-import { LINE_END, textOfSource } from "./blocks.js";
+import { LINE_END, textOfSource } from "./chunks.js";
 import { makeMatcher } from "./regex_guard.js";
 
 const SEARCH_BUDGET_MS = 3000;
@@ -16,8 +16,8 @@ const DEBOUNCE_MS = 150;
 const yieldToPage = () => new Promise((r) => setTimeout(r, 0));
 
 export class Search {
-  constructor(log, { blocks, triage, goToLine }) {
-    Object.assign(this, { log, blocks, triage, goToLine });
+  constructor(log, { chunks, triage, goToLine }) {
+    Object.assign(this, { log, chunks, triage, goToLine });
     Object.assign(this, { timer: 0, generation: 0, indexN: null, indexT: null, indexLower: null });
     Object.assign(this, { found: [], pos: -1, matcher: null, hits: new Set() });
     this.box = document.getElementById("search");
@@ -41,10 +41,10 @@ export class Search {
     if (this.indexN) return;
     const ns = [], ts = [];
     let slice = performance.now();
-    for (const block of Array.from(this.log.getElementsByClassName("chunk"))) {
-      const src = this.blocks.pending.get(block);
+    for (const chunk of Array.from(this.log.getElementsByClassName("chunk"))) {
+      const src = this.chunks.lazy.get(chunk);
       if (src === undefined) {
-        for (const el of block.getElementsByClassName("l")) { ns.push(+el.dataset.n); ts.push(el.textContent); }
+        for (const el of chunk.getElementsByClassName("l")) { ns.push(+el.dataset.n); ts.push(el.textContent); }
       } else {
         for (const piece of src.split(LINE_END)) {
           const got = textOfSource(piece.trimStart());
@@ -117,7 +117,7 @@ export class Search {
     this.found = hits;
     this.setHits(hits);
     if (this.filter.checked && hits.length) {
-      await this.blocks.buildAll();
+      await this.chunks.buildAll();
       if (gen !== this.generation) return;
       for (const n of hits) this.triage.reveal(n);
       document.body.classList.add("filtering");

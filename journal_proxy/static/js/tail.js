@@ -8,8 +8,8 @@ import { typing } from "./keyboard.js";
 const BOTTOM_SLACK_PX = 24;
 
 export class Tail {
-  constructor(log, blocks, { live, following }) {
-    Object.assign(this, { log, blocks, live, following, unseen: 0, lastY: window.scrollY, frame: 0 });
+  constructor(log, chunks, { live, following }) {
+    Object.assign(this, { log, chunks, live, following, unseen: 0, lastY: window.scrollY, frame: 0 });
     this.root = document.documentElement;
     this.newBtn = document.getElementById("newlines");
     this.newBtn.addEventListener("click", () => this.resume());
@@ -22,7 +22,7 @@ export class Tail {
     log.addEventListener("jp:jump", () => { this.following = false; });
     log.addEventListener("jp:line", () => this.onLine());
     log.addEventListener("jp:ended", () => { this.live = this.following = false; });
-    // Blocks built near the screen, fonts and window size change the page's height: stay at the
+    // Chunks built near the screen, fonts and window size change the page's height: stay at the
     // bottom while following.
     new ResizeObserver(() => { if (this.following) this.toBottom(); }).observe(log);
   }
@@ -30,7 +30,7 @@ export class Tail {
   atBottom() { return window.innerHeight + window.scrollY >= this.root.scrollHeight - BOTTOM_SLACK_PX; }
 
   toBottom() {
-    this.blocks.buildTail();
+    this.chunks.buildTail();
     window.scrollTo(window.scrollX, this.root.scrollHeight);
     this.lastY = window.scrollY;
   }

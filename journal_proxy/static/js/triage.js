@@ -2,10 +2,10 @@
 // Steps are the commands systemd ran, groups the ::group::/--- sections inside them.  A span is
 // folded by default unless it holds an error, is the failed (or a failed run's last) step, is an
 // expanded group, is where a running log is writing, or holds the #L line.  A folded span's lines
-// get the class "fo" (hidden), in built lines now and in blocks when built.  Folding tells the
-// blocks by a "jp:fold" event on the log; a new error or warning by "jp:problems".
+// get the class "fo" (hidden), in built lines now and in chunks when built.  Folding tells the
+// chunks by a "jp:fold" event on the log; a new error or warning by "jp:problems".
 import { plural, shortDuration, spanSeconds } from "./durations.js";
-import { lineNo } from "./blocks.js";
+import { lineNo } from "./chunks.js";
 
 function spanFrom(li, kind) {
   const d = li.dataset;

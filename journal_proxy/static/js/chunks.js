@@ -1,6 +1,6 @@
-// Big logs: blocks of lines that arrive inside <noscript class="chunk">.
+// Big logs: chunks of lines that arrive inside <noscript class="chunk">.
 // With scripting on, the browser keeps a <noscript>'s content as one text node instead of
-// building elements, so a 100,000-line page loads quickly (see renderers/html.py).  Each block
+// building elements, so a 100,000-line page loads quickly (see renderers/html.py).  Each chunk
 // becomes a placeholder of the right height and is turned into elements when it nears the
 // screen, by a reader for exactly the markup the server writes: it creates only div, span and
 // a elements (a link only to an http(s) URL, checked again by safeHref), sets text with
@@ -18,13 +18,13 @@ const ENTITY_RE = /&(amp|lt|gt|quot|#x27);/g;
 const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", "#x27": "'" };
 export const LINE_START = '<div id="L';
 export const LINE_END = "</div>\n";
-// Blocks are built this far above and below the screen, before they scroll into it.
+// Chunks are built this far above and below the screen, before they scroll into it.
 const BUILD_MARGIN = "1500px 0px";
 // A line's height before one has been measured, in CSS pixels.
 const DEFAULT_LINE_HEIGHT = 19.5;
 // A step header's height, in lines.
 const HEADER_LINES = 1.5;
-// Blocks built between two yields to the event loop when every block is built.
+// Chunks built between two yields to the event loop when every chunk is built.
 const BUILD_SLICE = 10;
 
 export function unescapeText(s) { return s.indexOf("&") < 0 ? s : s.replace(ENTITY_RE, (m, name) => ENTITIES[name]); }
@@ -42,11 +42,11 @@ export function textOfSource(piece) {
 
 // hooks: folded(n), prepare(el), stepHeader(n, first, name), lineTime(el) (a line's time
 // column as the reader chose it).
-export class Blocks {
+export class Chunks {
   constructor(log, hooks) {
     this.log = log;
     this.hooks = hooks;
-    this.pending = new Map();  // placeholder -> the block's source text, until it is built
+    this.lazy = new Map();  // a lazy (unbuilt) chunk -> its source text, until it is built
     this.lineHeight = DEFAULT_LINE_HEIGHT;
     this.unskipped = new Set();
     this.observer = new IntersectionObserver((seen) => {
@@ -82,114 +82,114 @@ export class Blocks {
     return div;
   }
 
-  build(block) {
-    const src = this.pending.get(block);
+  build(chunk) {
+    const src = this.lazy.get(chunk);
     if (src === undefined) return;
-    this.pending.delete(block);
-    this.observer.unobserve(block);
+    this.lazy.delete(chunk);
+    this.observer.unobserve(chunk);
     const frag = document.createDocumentFragment();
     for (const piece of src.split(LINE_END)) {
       const line = piece.trimStart();  // the newline before a line, never the message's own text
       if (line) frag.appendChild(this.hooks.prepare(this.lineFromSource(line)));
     }
-    block.replaceChildren(frag);
-    block.classList.remove("lazy");
-    block.style.height = "";
-    this.unskip(block);  // laid out for real once, so it remembers its true size
+    chunk.replaceChildren(frag);
+    chunk.classList.remove("lazy");
+    chunk.style.height = "";
+    this.unskip(chunk);  // laid out for real once, so it remembers its true size
   }
 
   buildLines(first, last) {
-    for (const block of Array.from(this.pending.keys())) {
-      if (+block.dataset.first <= last && +block.dataset.last >= first) this.build(block);
+    for (const chunk of Array.from(this.lazy.keys())) {
+      if (+chunk.dataset.first <= last && +chunk.dataset.last >= first) this.build(chunk);
     }
   }
 
   // In slices, so that a search over a huge log does not freeze the tab.
   async buildAll() {
-    for (const block of Array.from(this.pending.keys())) {
-      this.build(block);
-      if (this.pending.size % BUILD_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
+    for (const chunk of Array.from(this.lazy.keys())) {
+      this.build(chunk);
+      if (this.lazy.size % BUILD_SLICE === 0) await new Promise((r) => setTimeout(r, 0));
     }
   }
 
-  // The last block must have its real height before the page can be scrolled to its end.
+  // The last chunk must have its real height before the page can be scrolled to its end.
   buildTail() {
-    const blocks = this.log.getElementsByClassName("chunk");
-    if (blocks.length) this.build(blocks[blocks.length - 1]);
+    const chunks = this.log.getElementsByClassName("chunk");
+    if (chunks.length) this.build(chunks[chunks.length - 1]);
   }
 
-  shownLines(block) {
+  shownLines(chunk) {
     let shown = 0;
-    for (let n = +block.dataset.first; n <= +block.dataset.last; n++) if (!this.hooks.folded(n)) shown++;
+    for (let n = +chunk.dataset.first; n <= +chunk.dataset.last; n++) if (!this.hooks.folded(n)) shown++;
     return shown;
   }
 
-  // A block whose lines are all folded away (and that holds no step header) is not built: it
+  // A chunk whose lines are all folded away (and that holds no step header) is not built: it
   // would show nothing, and a folded 20,000-line step would otherwise be built at once, since
-  // its empty blocks are all "near the screen".
-  worthBuilding(block) { return block.dataset.headers === "1" || this.shownLines(block) > 0; }
+  // its empty chunks are all "near the screen".
+  worthBuilding(chunk) { return chunk.dataset.headers === "1" || this.shownLines(chunk) > 0; }
 
-  sizeBlock(block) {
-    const shown = this.shownLines(block) + (block.dataset.headers === "1" ? HEADER_LINES : 0);
-    block.style.height = Math.round(shown * this.lineHeight) + "px";
+  sizeChunk(chunk) {
+    const shown = this.shownLines(chunk) + (chunk.dataset.headers === "1" ? HEADER_LINES : 0);
+    chunk.style.height = Math.round(shown * this.lineHeight) + "px";
   }
 
-  unskip(block) {
-    block.style.contentVisibility = "visible";
+  unskip(chunk) {
+    chunk.style.contentVisibility = "visible";
     if (!this.unskipped.size) {
       requestAnimationFrame(() => requestAnimationFrame(() => {
         for (const b of this.unskipped) b.style.contentVisibility = "";
         this.unskipped.clear();
       }));
     }
-    this.unskipped.add(block);
+    this.unskipped.add(chunk);
   }
 
-  // Lines first..last were folded or unfolded.  Built blocks off screen are not laid out
+  // Lines first..last were folded or unfolded.  Built chunks off screen are not laid out
   // (content-visibility) and keep the size they had when last drawn, which folding changes: they
-  // are laid out for real until the next frames have drawn them once.  Unbuilt blocks get the
+  // are laid out for real until the next frames have drawn them once.  Unbuilt chunks get the
   // height of the lines they will show.
   refold(first, last) {
-    for (const block of this.log.getElementsByClassName("chunk")) {
-      const lazy = this.pending.has(block);
-      const lines = block.getElementsByClassName("l");
-      const a = lazy ? +block.dataset.first : lines.length ? +lines[0].dataset.n : 0;
-      const b = lazy ? +block.dataset.last : lines.length ? +lines[lines.length - 1].dataset.n : -1;
+    for (const chunk of this.log.getElementsByClassName("chunk")) {
+      const lazy = this.lazy.has(chunk);
+      const lines = chunk.getElementsByClassName("l");
+      const a = lazy ? +chunk.dataset.first : lines.length ? +lines[0].dataset.n : 0;
+      const b = lazy ? +chunk.dataset.last : lines.length ? +lines[lines.length - 1].dataset.n : -1;
       if (a > last || b < first) continue;
       if (lazy) {
-        this.sizeBlock(block);
-        this.observer.unobserve(block);  // observed again: a block already near the screen that
-        this.observer.observe(block);    // now shows lines is reported (and built) at once
-      } else this.unskip(block);
+        this.sizeChunk(chunk);
+        this.observer.unobserve(chunk);  // observed again: a chunk already near the screen that
+        this.observer.observe(chunk);    // now shows lines is reported (and built) at once
+      } else this.unskip(chunk);
     }
   }
 
-  placeBlocks() {
+  placeChunks() {
     const firstChunk = this.log.querySelector("div.chunk");
     const shown = firstChunk ? firstChunk.getElementsByClassName("l").length : 0;
     if (shown) this.lineHeight = firstChunk.getBoundingClientRect().height / shown || this.lineHeight;
     for (const ns of Array.from(this.log.querySelectorAll("noscript.chunk"))) {
       const src = ns.textContent || "";
-      // Line numbers run on within a block, and log text cannot hold "<div" (its "<" is
-      // escaped), so the first and last line openings give the block's range.
-      const block = document.createElement("div");
-      block.className = "chunk lazy";
-      block.dataset.first = String(parseInt(src.slice(src.indexOf(LINE_START) + LINE_START.length), 10) || 0);
-      block.dataset.last = String(parseInt(src.slice(src.lastIndexOf(LINE_START) + LINE_START.length), 10) || 0);
-      if (src.indexOf('<div class="sh"') >= 0) block.dataset.headers = "1";
-      this.pending.set(block, src);
-      this.sizeBlock(block);
-      ns.replaceWith(block);
-      this.observer.observe(block);
+      // Line numbers run on within a chunk, and log text cannot hold "<div" (its "<" is
+      // escaped), so the first and last line openings give the chunk's range.
+      const chunk = document.createElement("div");
+      chunk.className = "chunk lazy";
+      chunk.dataset.first = String(parseInt(src.slice(src.indexOf(LINE_START) + LINE_START.length), 10) || 0);
+      chunk.dataset.last = String(parseInt(src.slice(src.lastIndexOf(LINE_START) + LINE_START.length), 10) || 0);
+      if (src.indexOf('<div class="sh"') >= 0) chunk.dataset.headers = "1";
+      this.lazy.set(chunk, src);
+      this.sizeChunk(chunk);
+      ns.replaceWith(chunk);
+      this.observer.observe(chunk);
     }
   }
 
-  // A line wherever it is: built, or read from its block's source without building the block.
+  // A line wherever it is: built, or read from its chunk's source without building the chunk.
   peekLine(n) {
     const el = document.getElementById("L" + n);
     if (el) return el;
-    for (const [block, src] of this.pending) {
-      if (+block.dataset.first > n || +block.dataset.last < n) continue;
+    for (const [chunk, src] of this.lazy) {
+      if (+chunk.dataset.first > n || +chunk.dataset.last < n) continue;
       const i = src.indexOf(LINE_START + n + '"');
       if (i < 0) return null;
       const j = src.indexOf(LINE_END, i);
@@ -202,8 +202,8 @@ export class Blocks {
   lastLine() {
     const all = this.log.getElementsByClassName("l");
     let last = all.length ? lineNo(all[all.length - 1]) : 0;
-    const blocks = this.log.getElementsByClassName("chunk");
-    if (blocks.length) last = Math.max(last, +blocks[blocks.length - 1].dataset.last || 0);
+    const chunks = this.log.getElementsByClassName("chunk");
+    if (chunks.length) last = Math.max(last, +chunks[chunks.length - 1].dataset.last || 0);
     return last;
   }
 }
