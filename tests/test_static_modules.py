@@ -57,28 +57,5 @@ def test_the_url_pattern_is_the_servers() -> None:
     assert int(_js_constant(links, "MAX_URL")) == urls.MAX_URL
 
 
-_JS_FUNCTION = re.compile(
-    r"^\s*(?:export\s+)?(?:async\s+)?(?:function\s+\w+|(?:static\s+)?(?!if|for|while|switch|catch)"
-    r"\w+)\s*\([^;]*\)\s*\{\s*$|=>\s*\{\s*$"
-)
-_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|//.*$""")
-_JS_MAX_LINES = 50
-
-
-def _body_lines(lines: list[str], start: int) -> int:
-    depth = 0
-    for i in range(start, len(lines)):
-        code = _STRING.sub("", lines[i])
-        depth += code.count("{") - code.count("}")
-        if depth <= 0:
-            return i - start + 1
-    return len(lines) - start
-
-
-def test_no_page_function_is_longer_than_50_lines() -> None:
-    for path in sorted(STATIC.rglob("*.js")):
-        lines = path.read_text().splitlines()
-        for i, line in enumerate(lines):
-            if _JS_FUNCTION.search(line):
-                length = _body_lines(lines, i)
-                assert length <= _JS_MAX_LINES, f"{path.name}:{i + 1} is {length} lines"
+# No page function over 50 lines: ESLint checks it (max-lines-per-function, eslint.config.mjs),
+# with a real JavaScript parser, in scripts/test.sh.
