@@ -164,7 +164,9 @@ def parse_mask(raw: Mapping[str, object]) -> MaskSettings:
         raise ConfigError("mask.secrets_file: expected a path")
     named = tuple((str(k), str(v)) for k, v in patterns.items())
     for name, pattern in named:
-        compile_pattern(name, pattern)  # checked now, so a bad one stops the start
+        compile_pattern(
+            f"mask.patterns.{name}", pattern
+        )  # checked now, so a bad one stops the start
     return MaskSettings(
         builtin=builtin,
         patterns=named,

@@ -24,17 +24,16 @@ _sre_parse: Any = importlib.import_module("re._parser")
 
 def compile_linear(name: str, pattern: str) -> re.Pattern[str]:
     """Compile a pattern, refusing nested unbounded repetition (the shape behind catastrophic
-    backtracking).  The built-in error recognizers use this directly: some of them may match an
-    empty continuation line on purpose."""
+    backtracking).  ``name`` is what an error names (``mask.patterns.token``,
+    ``recognizer maven.start``).  The built-in error recognizers use this directly: some of them
+    may match an empty continuation line on purpose."""
     try:
         compiled = re.compile(pattern)
         parsed = _sre_parse.parse(pattern)
     except re.error as exc:
-        raise ConfigError(f"mask pattern {name!r}: invalid regular expression: {exc}") from exc
+        raise ConfigError(f"{name}: invalid regular expression: {exc}") from exc
     if _nested_repeat(parsed):
-        raise ConfigError(
-            f"mask pattern {name!r}: nested repetition such as (a+)+ can make matching slow"
-        )
+        raise ConfigError(f"{name}: nested repetition such as (a+)+ can make matching slow")
     return compiled
 
 
@@ -42,7 +41,7 @@ def compile_pattern(name: str, pattern: str) -> re.Pattern[str]:
     """Compile an operator's pattern, refusing ones that can backtrack catastrophically."""
     compiled = compile_linear(name, pattern)
     if compiled.search("") is not None:
-        raise ConfigError(f"mask pattern {name!r}: matches the empty string")
+        raise ConfigError(f"{name}: matches the empty string")
     return compiled
 
 

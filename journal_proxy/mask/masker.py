@@ -117,7 +117,7 @@ class Masker:
         )
         return cls(
             builtin=compiled if builtin else (),
-            custom=tuple(compile_pattern(n, p) for n, p in patterns),
+            custom=tuple(compile_pattern(f"mask.patterns.{n}", p) for n, p in patterns),
             literals=tuple(sorted({s for s in literals if s}, key=len, reverse=True)),
             max_chars=max_chars,
         )

@@ -157,17 +157,9 @@ def problem_patterns(raw: Mapping[str, object]) -> tuple[PatternTable, PatternTa
             raise ConfigError(f'problems.{key}: expected a table of name = "regex"')
         named = tuple((str(k), str(v)) for k, v in table.items())
         for name, pattern in named:
-            _compile(f"problems.{key}.{name}", pattern)
+            compile_pattern(f"problems.{key}.{name}", pattern)
         tables.append(named)
     return tables[0], tables[1]
-
-
-def _compile(setting: str, pattern: str) -> re.Pattern[str]:
-    try:
-        return compile_pattern(setting, pattern)
-    except ConfigError as exc:
-        reason = str(exc).split(f"{setting!r}: ", 1)[-1]
-        raise ConfigError(f"{setting}: {reason}") from exc
 
 
 def build_matchers(errors: PatternTable = (), warnings: PatternTable = ()) -> ProblemMatchers:
@@ -178,7 +170,7 @@ def build_matchers(errors: PatternTable = (), warnings: PatternTable = ()) -> Pr
     )
     return ProblemMatchers(
         tuple(
-            (name, level, _compile(f"problems.{key}.{name}", pattern))
+            (name, level, compile_pattern(f"problems.{key}.{name}", pattern))
             for table, level, key in levels
             for name, pattern in table
         )
