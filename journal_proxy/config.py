@@ -163,10 +163,8 @@ def parse_mask(raw: Mapping[str, object]) -> MaskSettings:
     if secrets_file is not None and not isinstance(secrets_file, str):
         raise ConfigError("mask.secrets_file: expected a path")
     named = tuple((str(k), str(v)) for k, v in patterns.items())
-    for name, pattern in named:
-        compile_pattern(
-            f"mask.patterns.{name}", pattern
-        )  # checked now, so a bad one stops the start
+    for name, pattern in named:  # checked now, so a bad one stops the start
+        compile_pattern(f"mask.patterns.{name}", pattern)
     return MaskSettings(
         builtin=builtin,
         patterns=named,
