@@ -351,17 +351,24 @@ def _patterns() -> list[tuple[str, object]]:
 @pytest.mark.parametrize(("name", "pattern"), _patterns(), ids=[n for n, _ in _patterns()])
 def test_no_pattern_is_superlinear_on_a_1_mb_line(name: str, pattern: object) -> None:
     """Every pattern on whole 1 MB lines (not cut to SCAN_CHARS): linear time or bust.  First
-    4 and 16 KiB (best of three each): a pattern whose time grows much faster than its input
+    4 and 16 KiB (best of seven each): a pattern whose time grows much faster than its input
     fails there in milliseconds instead of hanging on the 1 MB line."""
     for unit in ADVERSARIAL:
         for tail in ("", "!", ")"):
             small, large = (
-                min(_time(pattern, unit * (size // len(unit)) + tail) for _ in range(3))
+                min(_time(pattern, unit * (size // len(unit)) + tail) for _ in range(_TRIES))
                 for size in (4096, 16384)
             )
             assert large < 0.002 or large < 10 * small, f"{name}: grows on {unit!r}"
-            took = _time(pattern, unit * (MB // len(unit)) + tail)
+            line = unit * (MB // len(unit)) + tail
+            took = _time(pattern, line)
+            took = _time(pattern, line) if took >= 0.5 else took  # once more: a busy machine
             assert took < 0.5, f"{name}: {took:.3f} s on 1 MB of {unit!r}"
+
+
+#: Timings are the best of this many: on a busy machine one run may be preempted, and a pattern
+#: that really grows faster than its input is slow every time.
+_TRIES = 7
 
 
 def _time(pattern: object, line: str) -> float:

@@ -205,6 +205,11 @@ def _alternations() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
     return [*first.values(), recognizers._ANY_NEEDLE], [*every, recognizers._ANY_NEEDLE]
 
 
+#: Timings are the best of this many: on a busy machine one run may be preempted, and a pattern
+#: that really grows faster than its input is slow every time.
+_TRIES = 7
+
+
 def _time(pattern: re.Pattern[str], line: str) -> float:
     started = time.perf_counter()
     pattern.match(line)
@@ -220,11 +225,12 @@ def test_no_alternation_is_superlinear_on_a_1_mb_line() -> None:
         for tail in ("", "!", ")"):
             for pattern in every:
                 small, large = (
-                    min(_time(pattern, unit * (size // len(unit)) + tail) for _ in range(3))
+                    min(_time(pattern, unit * (size // len(unit)) + tail) for _ in range(_TRIES))
                     for size in (4096, 16384)
                 )
                 assert large < 0.002 or large < 10 * small, f"{pattern.pattern[:60]}: {unit!r}"
         line = unit * (cases.MB // len(unit))
         for pattern in first:
             took = _time(pattern, line)
+            took = _time(pattern, line) if took >= 0.5 else took  # once more: a busy machine
             assert took < 0.5, f"{pattern.pattern[:60]}: {took:.3f} s on 1 MB of {unit!r}"
