@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import UNIT, build, curl, start_nginx_rule  # noqa: E402
 
-from journal_proxy.local import journal as lj  # noqa: E402
+from journal_proxy.local import procs  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:
@@ -44,7 +44,7 @@ def start_proxy(
     root: Path, upstream: str, config: Path, profile: Path | None
 ) -> tuple[subprocess.Popen[bytes], int]:
     python = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    proxy = lj.ProxyProcess(UNIT, upstream, "--config", str(config), root=root, python=python)
+    proxy = procs.ProxyProcess(UNIT, upstream, "--config", str(config), root=root, python=python)
     return proxy.proc, proxy.port
 
 
@@ -71,14 +71,14 @@ def main() -> None:
     )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="jp-first-"))
-    procs: list[subprocess.Popen[bytes]] = []
+    started: list[subprocess.Popen[bytes]] = []
     gw = None
     try:
         big, _ = build(tmp / "journal", args.entries)
-        gw = lj.Gatewayd(tmp / "journal")
+        gw = procs.Gatewayd(tmp / "journal")
         nginx, nginx_port = start_nginx_rule(tmp, gw.port)
-        procs.append(nginx)
-        lj.wait_port(nginx_port)
+        started.append(nginx)
+        procs.wait_port(nginx_port)
         (tmp / "nocache.toml").write_text("[limits]\ncache_bytes = 1\n")
         accept = {".json": "application/json", "": "text/html"}.get(args.suffix, "*/*")
         targets = {"nginx rule": (f"http://127.0.0.1:{nginx_port}/logs/{big}", accept)}
@@ -93,7 +93,7 @@ def main() -> None:
             elif args.profile and name in args.profile_also:
                 profile = args.profile.with_name(f"{args.profile.name}.{name}")
             proc, port = start_proxy(root, gw.url, tmp / "nocache.toml", profile)
-            procs.append(proc)
+            started.append(proc)
             targets[name] = (f"http://127.0.0.1:{port}/logs/{big}{args.suffix}", accept)
             pids[name] = proc.pid
         shipped = tmp / "shipped.toml"
@@ -133,7 +133,7 @@ def main() -> None:
                 f"  gatewayd CPU {statistics.median(gw_cpu[name]):5.2f} s"
             )
     finally:
-        for p in reversed(procs):
+        for p in reversed(started):
             p.terminate()
             p.wait(timeout=30)
         if gw is not None:

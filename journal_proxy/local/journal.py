@@ -1,13 +1,9 @@
-"""Real journal files and a real gatewayd on this machine, without a running systemd.
+"""A run's journal entries as journald and PID 1 would write them, without a running systemd.
 
 Used by ``journal-proxy demo`` and by the tests.  Entries are written in the Journal Export Format,
 as journald would have stored them (trusted fields included) and as PID 1 logs a run's start and
 end; :mod:`journal_proxy.local.procs` turns them into journal files and runs gatewayd (and the
 proxy) as processes.
-
-Its process helpers (``Gatewayd``, ``LiveJournal``, ``ProxyProcess``, ``write_journal``,
-``free_port``, ``wait_port``, ``wait_path``, ``tools_available``) are re-exported here, so tests,
-bench scripts and the demo keep one import: ``from journal_proxy.local import journal as lj``.
 """
 
 from __future__ import annotations
@@ -19,20 +15,6 @@ from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 from journal_proxy.journal.lifecycle import Event
-from journal_proxy.local import procs as procs
-
-# The process helpers, re-exported: tests, bench and the demo use them as ``lj.Gatewayd`` etc.
-GATEWAYD = procs.GATEWAYD
-JOURNAL_REMOTE = procs.JOURNAL_REMOTE
-SOCKET_ACTIVATE = procs.SOCKET_ACTIVATE
-Gatewayd = procs.Gatewayd
-LiveJournal = procs.LiveJournal
-ProxyProcess = procs.ProxyProcess
-free_port = procs.free_port
-tools_available = procs.tools_available
-wait_path = procs.wait_path
-wait_port = procs.wait_port
-write_journal = procs.write_journal
 
 Field = tuple[str, str | bytes]
 
