@@ -202,7 +202,7 @@ def _alternations() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
             recognizers._plan(rules[at:], recognizers._MADE)
     first = {id(p): p.combined for p in recognizers._PLANS.values() if p.combined is not None}
     every = [p.combined for p in recognizers._MADE.values() if p.combined is not None]
-    return [*first.values(), recognizers._ANY_NEEDLE], [*every, recognizers._ANY_NEEDLE]
+    return list(first.values()), every
 
 
 #: Timings are the best of this many: on a busy machine one run may be preempted, and a pattern
