@@ -35,7 +35,6 @@ CLASSES: dict[str, Term] = {
     # The header.
     "skip": Term(SERVER, "the 'Skip to log' link, off screen until it has the focus"),
     "top": Term(SERVER, "the page's sticky header (the log page's and an error page's)"),
-    "dead": Term(SERVER, "an error page's header (no rule styles it: a hook for user styles)"),
     "title": Term(SERVER, "the header's first row: the unit's name and the status badge"),
     "unit": Term(SERVER, "the unit's name (h1), which the script reads for the tab's title"),
     "badge": Term(BOTH, "the run's status badge; the script rewrites it when the state changes"),
@@ -44,8 +43,6 @@ CLASSES: dict[str, Term] = {
     "search": Term(
         SERVER, "the search box's label, which stays at the left of the tools on a phone"
     ),
-    "check": Term(SERVER, "a checkbox's label among the tools (no rule styles it)"),
-    "copy": Term(SERVER, "the 'Copy link to line' button (no rule styles it; found by its id)"),
     "sr": Term(SERVER, "text for screen readers only (the search label, the keys' help)"),
     "has-errors": Term(JS, "the error and warning counts when there is an error"),
     # The log.
@@ -69,7 +66,6 @@ CLASSES: dict[str, Term] = {
     "groups": Term(SERVER, "the hidden index's list of groups, which the script reads"),
     "fold": Term(JS, "a step or group header's fold button"),
     "sm": Term(JS, "a header's line count, duration and problems, drawn from its data-meta"),
-    "open": Term(JS, "an unfolded step or group header (no rule styles it; aria-expanded does)"),
     "fo": Term(JS, "a line hidden because its step or group is folded"),
     "hl": Term(JS, "a line of the #L anchor's range"),
     "xm": Term(JS, "the line last gone to (a link, the next error, a search match)"),
@@ -78,7 +74,6 @@ CLASSES: dict[str, Term] = {
     # The failure summary.
     "st": Term(JS, "a line's text in the failure summary"),
     "cause": Term(JS, "the failure summary's list of the cause's lines"),
-    "tail": Term(JS, "the failure summary's last lines before the failure (no rule styles it)"),
     # The body, as the reader's switches set it.
     "filtering": Term(JS, "on the body: only the search's matches are shown"),
     "nowrap": Term(JS, "on the body: long lines do not wrap, the page scrolls sideways"),

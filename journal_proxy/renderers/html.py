@@ -160,12 +160,12 @@ def _index(summary: Summary) -> str:
 _TOOLS = """<nav class="tools" aria-label="Log tools">
 <label class="search"><span class="sr">Search the log</span><input id="search" type="search" placeholder="Search" autocomplete="off"></label>
 <span id="matches" aria-live="polite"></span>
-<label class="check"><input id="filter" type="checkbox"> Only matches</label> <label class="check"><input id="regex" type="checkbox"> Regex</label> <label class="check"><input id="case" type="checkbox"> Case</label>
+<label><input id="filter" type="checkbox"> Only matches</label> <label><input id="regex" type="checkbox"> Regex</label> <label><input id="case" type="checkbox"> Case</label>
 <button id="wrap" type="button" aria-pressed="true">Wrap</button>
 <button id="times" type="button" title="Timestamps: clock time, time since the start, or none">Time</button>
 <button id="tz" type="button" aria-pressed="false" title="Switch between UTC and local time">UTC</button>
 <button id="range" type="button" aria-pressed="false" title="Tap a first and a last line number to link to a range">Range</button>
-<button id="copy" class="copy" type="button" disabled>Copy link to line</button>
+<button id="copy" type="button" disabled>Copy link to line</button>
 <span id="counts" role="status"></span>
 <a href="{raw}{query}">Raw</a>
 <a href="{raw}{query}" download="{raw}">Download</a>

@@ -186,7 +186,7 @@ def _page(request: web.Request, p: Problem) -> str:
 <link rel="stylesheet" href="{urls["style.css"]}">
 </head>
 <body data-state="error">
-<header class="top dead">
+<header class="top">
 <div class="title">
 <h1>{title}</h1>
 <span class="badge s-failed">{p.status}</span>

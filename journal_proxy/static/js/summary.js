@@ -51,7 +51,6 @@ function withoutCause(triage, peekLine, box) {
   const p = document.createElement("p");
   p.textContent = "Last lines before the failure:";
   const tail = document.createElement("ol");
-  tail.className = "tail";
   const seen = new Set(listed);
   for (let n = Math.max(1, failLine - LINES_BEFORE_FAILURE); n < failLine; n++) if (!seen.has(n)) summaryLine(peekLine, n, tail);
   if (tail.childElementCount) box.append(p, tail);

@@ -112,7 +112,6 @@ export class Triage {
     el.lastElementChild.dataset.meta = words;
     btn.setAttribute("aria-expanded", String(span.open));
     btn.setAttribute("aria-label", (span.open ? "Fold " : "Unfold ") + span.kind + " " + span.name + ", " + words);
-    el.classList.toggle("open", span.open);
     return el;
   }
 
