@@ -181,6 +181,30 @@ async def test_live_lines_and_status_change_without_reload(
     assert problems == []
 
 
+async def test_a_live_page_reads_again_for_last_lines_journald_left_unlabelled(
+    browser: Browser, make_proxy: Any, live: Live
+) -> None:
+    """journald can store a fast-failing command's last lines without the run's ID
+    (tests/test_unlabelled.py): the live stream never sees them, so it ends asking for a second
+    read, and the page reloads and shows the error in its place and in the failure's summary."""
+    proxy = await _proxy(make_proxy, live)
+    live.start()
+    live.line("fetching origin")
+    await _wait_for_log(proxy, live.inv, 2)
+    page, problems = await _page(browser)
+    await page.goto(_url(proxy, f"/logs/{live.inv}"))
+    await expect(page.locator("#live")).to_have_text("Live")
+    live.clock.usec = max(live.clock.usec + 1, lj.now_usec())
+    error = "fatal: could not read from remote repository"
+    live.journal.write(lj.unit_line(live.clock, UNIT, None, error))
+    live.fail()
+    await expect(page.locator(".l", has_text=error)).to_have_count(1, timeout=15_000)
+    await expect(page.locator("#summary")).to_contain_text(error)
+    await expect(page.locator("#status")).to_have_text("failed: exit-code, status 1")
+    await _shot(page, "reread-unlabelled")
+    assert problems == []
+
+
 async def test_live_page_longer_than_one_block(
     browser: Browser, make_proxy: Any, live: Live
 ) -> None:

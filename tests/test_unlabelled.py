@@ -8,7 +8,8 @@ served by a real gatewayd.
 
 from __future__ import annotations
 
-import re
+import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,13 +18,8 @@ import pytest
 from journal_proxy.local import journal as lj
 from journal_proxy.local import procs
 
-from .conftest import UNIT
-
-
-def _unlabelled(clock: lj.Clock, unit: str, message: str, **kw: Any) -> bytes:
-    """A unit line as journald writes it when it cannot tell the invocation."""
-    labelled = lj.unit_line(clock, unit, "0" * 32, message, **kw)
-    return re.sub(rb"_SYSTEMD_INVOCATION_ID=0{32}\n", b"", labelled)
+from .conftest import UNIT, Live, live_proxy, wait_for_log
+from .helpers import readline
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +27,16 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[procs.Ga
     clock, first, second = lj.Clock(), lj.new_invocation_id(), lj.new_invocation_id()
     out = lj.starting(clock, UNIT, first)
     out += lj.unit_line(clock, UNIT, first, "labelled line")
-    out += _unlabelled(clock, UNIT, "rsync: connection refused", pid=77, stream_id="s2")
-    out += _unlabelled(clock, "other.service", "another unit's line in the window")
+    out += lj.unit_line(clock, UNIT, None, "rsync: connection refused", pid=77, stream_id="s2")
+    out += lj.unit_line(clock, "other.service", None, "another unit's line in the window")
     out += lj.unit_line(clock, "other.service", lj.new_invocation_id(), "another unit, labelled")
     out += lj.process_exited(clock, UNIT, first, 3)
-    out += _unlabelled(clock, UNIT, "unlabelled, before systemd's last line", pid=77)
+    out += lj.unit_line(clock, UNIT, None, "unlabelled, before systemd's last line", pid=77)
     out += lj.pid1_line(
         clock, UNIT, first, lj.FAILURE, f"{UNIT}: Failed with result 'exit-code'.",
         extra=[("UNIT_RESULT", "exit-code")],
     )  # fmt: skip
-    out += _unlabelled(clock, UNIT, "after the run ended: not this run's")
+    out += lj.unit_line(clock, UNIT, None, "after the run ended: not this run's")
     out += lj.starting(clock, UNIT, second)
     out += lj.unit_line(clock, UNIT, second, "the next run")
     directory = tmp_path_factory.mktemp("unlabelled")
@@ -74,3 +70,27 @@ async def test_a_running_run_is_not_given_lines_of_the_unit_without_a_label(
     text = await (await proxy.get(f"/logs/{second}.txt")).text()
     assert "the next run" in text
     assert "not this run's" not in text and "connection refused" not in text
+
+
+async def test_a_follow_that_missed_unlabelled_lines_ends_asking_for_a_second_read(
+    make_proxy: Any, live: Live
+) -> None:
+    """A follow asks by invocation ID, so it never sees the lines journald left unlabelled; when
+    the run finishes with some, the stream ends with ``reread`` (the page reloads on it) instead
+    of ``finished``, and the log read again holds them in their place.  A run without such lines
+    still ends ``finished`` (tests/test_follow.py)."""
+    proxy = await live_proxy(make_proxy, live)
+    live.start()
+    live.line("compiling")
+    await wait_for_log(proxy, live.inv, 2)
+    resp = await proxy.get(f"/logs/{live.inv}.json?follow")
+    assert json.loads(await readline(resp))["line"] == 1
+    live.clock.usec = max(live.clock.usec + 1, lj.now_usec())
+    live.journal.write(lj.unit_line(live.clock, UNIT, None, "fatal: the error that lost its label"))
+    live.fail()
+    body = (await asyncio.wait_for(resp.content.read(), 10)).decode()
+    assert "lost its label" not in body
+    assert json.loads(body.splitlines()[-1])["end"] == "reread"
+    again = await (await proxy.get(f"/logs/{live.inv}.txt")).text()
+    messages = [line.split(": ", 1)[-1] for line in again.splitlines()]
+    assert messages.index("compiling") < messages.index("fatal: the error that lost its label")

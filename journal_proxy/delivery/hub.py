@@ -27,11 +27,12 @@ from contextlib import aclosing
 from journal_proxy.delivery.follow_pump import Pumped, pump
 from journal_proxy.delivery.locate import Located
 from journal_proxy.errors import InvocationNotFound, UpstreamError, UpstreamProtocolError
-from journal_proxy.journal.entry import NumberedEntry
+from journal_proxy.journal.entry import Entry, NumberedEntry
 from journal_proxy.journal.invocation_log import InvocationQuery, Verifier
 from journal_proxy.journal.items import Ended, EndReason, StatusChanged
 from journal_proxy.journal.lifecycle import Status, StatusTracker
 from journal_proxy.journal.merge import Feed, Merge
+from journal_proxy.journal.unlabelled import read_unlabelled
 from journal_proxy.journal.verify import verify_lifecycle_entry, verify_unit_entry
 from journal_proxy.mask.masker import Masker
 from journal_proxy.settings import Limits, Timeouts
@@ -85,6 +86,10 @@ class FollowHub:
         self.error: BaseException | None = None
         self.line = 0
         self._tracker = StatusTracker()
+        #: systemd's first line about the run (its cursor) and the time of its last one so far:
+        #: where the lines journald left unlabelled are looked for once the run finished.
+        self._systemd_first: str | None = None
+        self._systemd_last_usec = 0
         self._ended: Ended | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -181,6 +186,32 @@ class FollowHub:
             self.ready.set()
             self._end(EndReason.UPSTREAM)
 
+    def _observe(self, entry: Entry) -> bool:
+        """Take a line into the status (True if it changed), noting where systemd's lines are."""
+        if entry.lifecycle is not None:
+            self._systemd_first = self._systemd_first or entry.cursor
+            self._systemd_last_usec = max(self._systemd_last_usec, entry.realtime_usec)
+        return self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
+
+    async def _missed(self, unit_cursor: str | None) -> bool:
+        """Whether the finished run has lines journald stored without its ID, after ``unit_cursor``
+        (the last line the follow saw): the follow asks by ID and never sees them.  One ending
+        read per hub, not per viewer; if it fails, the stream ends as finished, as before."""
+        start = unit_cursor or self._systemd_first
+        if self.client is None or start is None or not self.status.unit:
+            return False
+        q = self._query
+        run = (q.invocation_id, q.pins, q.public_fields, q.limits.max_entry_bytes)
+        found = read_unlabelled(self.client, run, self.status.unit, start, self._systemd_last_usec)
+        try:
+            async with aclosing(found):
+                async for batch in found:
+                    if any(entry.cursor != start for entry in batch):
+                        return True
+        except UpstreamError as exc:
+            log.warning("follow %s: unlabelled lines not read: %s", self.invocation_id[:8], exc)
+        return False
+
     def _within_grace(self) -> bool:
         finished = self.status.finished_usec
         return finished is not None and time.time() * 1e6 - finished < (
@@ -197,7 +228,7 @@ class FollowHub:
                 for line, entry in batch:
                     self.line = line
                     self._keep((line, self._mask.apply(entry)))
-                    self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle)
+                    self._observe(entry)
         last_unit, last_lifecycle = log_.merge.last_cursors
         for sub in self._subs:
             sub.base_line, sub.status = self.line, self.status
@@ -247,6 +278,8 @@ class FollowHub:
                 deadlines.append((finish_deadline, EndReason.FINISHED))
             due, reason = min(deadlines)
             if now >= due:
+                if reason is EndReason.FINISHED and await self._missed(merge.last_cursors[0]):
+                    reason = EndReason.REREAD
                 self._end(reason)
                 return
             held = merge.deadline()
@@ -273,7 +306,7 @@ class FollowHub:
                 numbered = (line, self._mask.apply(entry))
                 self._keep(numbered)
                 self._publish(numbered)
-                if self._tracker.observe(entry.realtime_usec, entry.unit, entry.lifecycle):
+                if self._observe(entry):
                     self._publish(StatusChanged(self.status))
                     if self.status.finished and finish_deadline is None:
                         finish_deadline = now + self._timeouts.finish_grace

@@ -30,6 +30,10 @@ class EndReason(StrEnum):
     #: The proxy failed while writing the body (a bug, or a value no renderer can show): the
     #: headers were out, so the body ends with this rather than being cut (issue 26).
     INTERNAL = "internal-error"
+    #: The run finished, and journald stored some of its last lines without the run's ID
+    #: (:mod:`journal_proxy.journal.unlabelled`): a follow, asking by ID, never saw them, and they
+    #: sit among systemd's last lines, so only the finished log, read again, shows them in place.
+    REREAD = "reread"
 
     @property
     def words(self) -> str:
@@ -48,6 +52,7 @@ _END_WORDS = {
     EndReason.NO_VIEWERS: "nobody was watching",
     EndReason.REVOKED: "this link was revoked",
     EndReason.INTERNAL: "the proxy failed to show the rest (an error on the server, logged there)",
+    EndReason.REREAD: "the invocation finished; read the log again for its last lines",
 }
 
 

@@ -86,7 +86,7 @@ def _common(clock: Clock, realtime: int | None) -> list[Field]:
 def unit_line(
     clock: Clock,
     unit: str,
-    invocation_id: str,
+    invocation_id: str | None,
     message: str | bytes,
     *,
     priority: int = 6,
@@ -101,7 +101,9 @@ def unit_line(
     Each command systemd runs for the unit writes through its own stream: give the lines of an
     ``ExecStartPre=`` another ``stream_id`` (:func:`new_stream_id`), ``pid`` and ``identifier``
     than those of ``ExecStart=``.  ``stream_id=None`` writes a line without a stream, as
-    ``logger`` or ``sd_journal_print`` do (``_TRANSPORT=syslog``).
+    ``logger`` or ``sd_journal_print`` do (``_TRANSPORT=syslog``).  ``invocation_id=None``
+    writes one as journald (systemd 252) does when the unit's run ended before it read the line:
+    without ``_SYSTEMD_INVOCATION_ID`` (:mod:`journal_proxy.journal.unlabelled`).
     """
     stream: list[Field] = [("_TRANSPORT", "syslog")]
     if stream_id is not None:
@@ -121,7 +123,7 @@ def unit_line(
             ("_SYSTEMD_CGROUP", f"/system.slice/{unit}"),
             ("_SYSTEMD_UNIT", unit),
             ("_SYSTEMD_SLICE", "system.slice"),
-            ("_SYSTEMD_INVOCATION_ID", invocation_id),
+            *([] if invocation_id is None else [("_SYSTEMD_INVOCATION_ID", invocation_id)]),
             *stream,
             *extra,
             ("MESSAGE", message),

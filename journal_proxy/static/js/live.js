@@ -109,6 +109,9 @@ export class Live {
     else if (type === "end") {
       this.status.set(obj.status);
       if (RECONNECT.has(obj.reason)) this.retryNow = true;
+      // Finished, with last lines journald stored without the run's ID: only the finished log,
+      // read again, shows them in their place (and numbers the lines as every later read will).
+      else if (obj.reason === "reread") location.reload();
       else this.end(obj.reason === "finished" ? "Finished." : "Live updates stopped: " + String(obj.reason) + ".");
     }
   }
