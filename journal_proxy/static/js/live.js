@@ -7,7 +7,8 @@
 // Only a real end ends a live page: the run finished, or the server gave up on it for good
 // (idle, max-duration, revoked...).  A server shutting down or restarting, a journal server that
 // stopped answering, a reader dropped for being slow, or a cut connection: the page reconnects,
-// with backoff, from its last line (Last-Event-ID), so nothing is lost or repeated.
+// with backoff, from its last line (Last-Event-ID), so nothing is lost or repeated.  "reread"
+// (the run finished with lines the follow could not see) reloads the page.
 import { textPart, withLinks } from "./links.js";
 import { SseParser } from "./sse.js";
 
