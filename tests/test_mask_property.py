@@ -63,6 +63,10 @@ SAMPLES: list[tuple[str, str, str]] = [
     ("jwt", JWT, "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6"),
     ("authorization", "Authorization: Bearer s3cr3t-T0ken.value_123", "s3cr3t-T0ken"),
     ("url-password", "https://deploy:hunter2-pa55word@github.com/x.git", "hunter2-pa55word"),
+    ("gitlab", "glpat-Xq3vB7nK9mP2rT5wY8zA", "Xq3vB7nK9mP2rT5wY8zA"),
+    ("npm", "npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4"),
+    ("password-flag", "mysql --password=Tr0ub4dor-and-3", "Tr0ub4dor-and-3"),
+    ("token-env", "NPM_TOKEN=abc123def456ghi789", "abc123def456ghi789"),
     (
         "private-key",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAxyz0123456789abcdef\n-----END RSA PRIVATE KEY-----",

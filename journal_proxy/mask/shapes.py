@@ -93,6 +93,48 @@ BUILTINS: tuple[Builtin, ...] = (
         ("%3a%2f%2f",),
         lower=True,
     ),
+    # Tokens of the services a deploy talks to, each by its documented prefix (GitLab, npm, PyPI,
+    # Docker Hub, Stripe, Google, OpenAI and Anthropic, Vault, DigitalOcean, SendGrid).
+    Builtin(
+        "gitlab-token",
+        r"gl(?:pat|dt|rt|cbt|ptt|ft|imt|oas|soat|agent)-[A-Za-z0-9_-]{20,255}+",
+        ("gl",),
+    ),
+    Builtin("npm-token", r"npm_[A-Za-z0-9]{36,255}+", ("npm_",)),
+    Builtin("pypi-token", r"pypi-AgE[A-Za-z0-9_-]{32,4096}+", ("pypi-",)),
+    Builtin("docker-hub-token", r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,255}+", ("dckr_",)),
+    Builtin("stripe-key", r"(?:sk|rk)_live_[A-Za-z0-9]{20,255}+", ("_live_",)),
+    Builtin("google-api-key", r"AIza[A-Za-z0-9_-]{35}", ("AIza",)),
+    Builtin(
+        "ai-api-key",
+        r"sk-(?:(?:ant-[a-z]{3,8}[0-9]{2}-|proj-|svcacct-|admin-)[A-Za-z0-9_-]{20,255}+"
+        r"|[A-Za-z0-9]{48}(?![A-Za-z0-9]))",
+        ("sk-",),
+    ),
+    Builtin("vault-token", r"hv[sbr]\.[A-Za-z0-9_-]{24,255}+", ("hvs.", "hvb.", "hvr.")),
+    Builtin("digitalocean-token", r"do[por]_v1_[a-f0-9]{64}", ("_v1_",)),
+    Builtin("sendgrid-key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", ("SG.",)),
+    # A password or token set in a command line or the environment: ``--password=...``,
+    # ``password: ...``, ``DB_PASSWORD='...'``, ``NPM_TOKEN=...``, ``API_KEY: ...``.  Only the
+    # value is masked; a name alone (``Password authentication failed``) is not a setting.
+    Builtin(
+        "password-setting",
+        rf"(?i:passw(?:or)?d){_KEY_VALUE}{_VALUE}",
+        ("passw",),
+        lower=True,
+    ),
+    Builtin(
+        "secret-flag",
+        r"--(?:[a-z0-9]{1,32}+-){0,3}+(?:token|secret|api-key|apikey|password)(?:=|[ \t]{1,8}+)"
+        + _VALUE,
+        ("token", "secret", "api", "password"),
+    ),
+    Builtin(
+        "token-setting",
+        rf"(?:TOKEN|SECRET|API_?KEY)(?:_[A-Z0-9]{{1,32}}+){{0,4}}+{_KEY_VALUE}{_VALUE}",
+        ("token", "secret", "api"),
+        lower=True,
+    ),
     # The header only (which stays readable): what is masked is from its end to the END line,
     # or to the end of the text, and then the key goes on in the next entries (MaskSession).
     Builtin(PRIVATE_KEY, rf"BEGIN[A-Z0-9 +%]{{0,40}}?{HEADER_TAIL}", ("BEGIN",)),
@@ -114,10 +156,27 @@ def could_hold_builtin(text: str) -> bool:
         or "eyJ" in text
         or "://" in text
         or "BEGIN" in text
+        or "gl" in text
+        or "npm_" in text
+        or "dckr_" in text
+        or "_live_" in text
+        or "_v1_" in text
+        or "pypi-" in text
+        or "sk-" in text
+        or "hv" in text
+        or "SG." in text
+        or "AIza" in text
     ):
         return True
     lowered = text.lower()
-    return "secret" in lowered or "authorization" in lowered or "%3a%2f%2f" in lowered
+    return (
+        "secret" in lowered
+        or "authorization" in lowered
+        or "%3a%2f%2f" in lowered
+        or "passw" in lowered
+        or "token" in lowered
+        or "api" in lowered
+    )
 
 
 def add_spans(rx: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> None:
