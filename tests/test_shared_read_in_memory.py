@@ -97,3 +97,33 @@ async def test_a_reader_who_joins_gets_every_line_and_the_same_end(ending: str) 
         assert ended.reason == ENDINGS[ending]
         assert messages == expected if ending == "end" else messages == expected[: len(messages)]
     assert len(upstream.requests) == 2
+
+
+async def test_a_reader_arriving_as_the_last_one_leaves_gets_the_whole_log() -> None:
+    """The last reader leaving stops the read (its task is cancelled); a request arriving before
+    that task is done must not join it: it would wait for batches nobody sends any more (a finished
+    read hung for its client's whole timeout, once in 10,000 requests of bench/soak.py)."""
+    go = asyncio.Event()
+    upstream = upstream_ending("end", go)
+    client = upstream.client(Timeouts())
+    query = InvocationQuery(InvocationId(INV), UnitPins((UNIT,)), (), Limits())
+    reads = SharedReads()
+    masker = Masker.build()
+
+    async def opener() -> OpenedLog:
+        return await open_now([client], query, masker, Timeouts())
+
+    try:
+        first = await reads.open(query.invocation_id, opener)
+        assert first.on_close is not None
+        first.on_close()  # the only reader leaves: the read is being stopped
+        second = await reads.open(query.invocation_id, opener)
+        go.set()
+        messages, ended = await read_all(second)
+        assert second.on_close is not None
+        second.on_close()
+    finally:
+        await client.close()
+        await upstream.stop()
+    assert ended.reason is None
+    assert messages == [f"line {i}" for i in range(40)]

@@ -89,6 +89,9 @@ class SharedRead:
         self._queues.discard(queue)
         self._dropped.discard(queue)
         if not self._queues:
+            # Not joinable from now on: the task is only told to stop, and a request joining
+            # before it is done would wait for batches that never come.
+            self._replay = None
             self._task.cancel()
 
     async def _run(self, opener: Opener) -> None:
