@@ -144,10 +144,21 @@ BUILTINS: tuple[Builtin, ...] = (
 def could_hold_builtin(text: str) -> bool:
     """The first look, for all built-ins at once: False only if no needle of any built-in is in
     ``text`` (tests check it against every needle).  Most log lines hold none, and a chain of
-    substring tests is several times cheaper than a loop over the needles or one regex."""
+    substring tests is several times cheaper than a loop over the needles or one regex.  The
+    needles with an underscore are looked for only in a line that has one: 88% of the lines of
+    real CI logs (the development corpus of ../shared/failures) have none."""
     if (
         "gh" in text
-        or "github_pat_" in text
+        or (
+            "_" in text
+            and (
+                "github_pat_" in text
+                or "npm_" in text
+                or "dckr_" in text
+                or "_live_" in text
+                or "_v1_" in text
+            )
+        )
         or "AKIA" in text
         or "ASIA" in text
         or "xox" in text
@@ -157,10 +168,6 @@ def could_hold_builtin(text: str) -> bool:
         or "://" in text
         or "BEGIN" in text
         or "gl" in text
-        or "npm_" in text
-        or "dckr_" in text
-        or "_live_" in text
-        or "_v1_" in text
         or "pypi-" in text
         or "sk-" in text
         or "hv" in text
