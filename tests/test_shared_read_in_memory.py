@@ -8,7 +8,8 @@ end of the body is exactly the one the test names.
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
 
 import pytest
 
@@ -55,6 +56,26 @@ def upstream_ending(ending: str, go: asyncio.Event) -> MemoryUpstream:
     return MemoryUpstream(answer)
 
 
+@asynccontextmanager
+async def shared_reads(
+    ending: str, go: asyncio.Event
+) -> AsyncIterator[tuple[MemoryUpstream, SharedReads, Callable[[], Awaitable[OpenedLog]]]]:
+    """A :class:`SharedReads` over :func:`upstream_ending`, and the opener its readers use."""
+    upstream = upstream_ending(ending, go)
+    client = upstream.client(Timeouts())
+    query = InvocationQuery(InvocationId(INV), UnitPins((UNIT,)), (), Limits())
+    masker = Masker.build()
+
+    async def opener() -> OpenedLog:
+        return await open_now([client], query, masker, Timeouts())
+
+    try:
+        yield upstream, SharedReads(), opener
+    finally:
+        await client.close()
+        await upstream.stop()
+
+
 async def read_all(opened: OpenedLog) -> tuple[list[str], Ended]:
     messages: list[str] = []
     async with asyncio.timeout(HANG_GUARD), aclosing(opened.items) as items:
@@ -72,26 +93,14 @@ async def test_a_reader_who_joins_gets_every_line_and_the_same_end(ending: str) 
     (one query for systemd's lines, one for the unit's), both get all the lines, in order, and
     both get the end the body really had: clean, cut (``upstream``) or bad data (``truncated``)."""
     go = asyncio.Event()
-    upstream = upstream_ending(ending, go)
-    client = upstream.client(Timeouts())
-    query = InvocationQuery(InvocationId(INV), UnitPins((UNIT,)), (), Limits())
-    reads = SharedReads()
-    masker = Masker.build()
-
-    async def opener() -> OpenedLog:
-        return await open_now([client], query, masker, Timeouts())
-
-    try:
-        first = await reads.open(query.invocation_id, opener)
-        second = await reads.open(query.invocation_id, opener)
+    async with shared_reads(ending, go) as (upstream, reads, opener):
+        first = await reads.open(InvocationId(INV), opener)
+        second = await reads.open(InvocationId(INV), opener)
         go.set()
         results = await asyncio.gather(read_all(first), read_all(second))
         for opened in (first, second):
             assert opened.on_close is not None
             opened.on_close()
-    finally:
-        await client.close()
-        await upstream.stop()
     expected = [f"line {i}" for i in range(40)]
     for messages, ended in results:
         assert ended.reason == ENDINGS[ending]
@@ -104,26 +113,14 @@ async def test_a_reader_arriving_as_the_last_one_leaves_gets_the_whole_log() -> 
     that task is done must not join it: it would wait for batches nobody sends any more (a finished
     read hung for its client's whole timeout, once in 10,000 requests of bench/soak.py)."""
     go = asyncio.Event()
-    upstream = upstream_ending("end", go)
-    client = upstream.client(Timeouts())
-    query = InvocationQuery(InvocationId(INV), UnitPins((UNIT,)), (), Limits())
-    reads = SharedReads()
-    masker = Masker.build()
-
-    async def opener() -> OpenedLog:
-        return await open_now([client], query, masker, Timeouts())
-
-    try:
-        first = await reads.open(query.invocation_id, opener)
+    async with shared_reads("end", go) as (_, reads, opener):
+        first = await reads.open(InvocationId(INV), opener)
         assert first.on_close is not None
         first.on_close()  # the only reader leaves: the read is being stopped
-        second = await reads.open(query.invocation_id, opener)
+        second = await reads.open(InvocationId(INV), opener)
         go.set()
         messages, ended = await read_all(second)
         assert second.on_close is not None
         second.on_close()
-    finally:
-        await client.close()
-        await upstream.stop()
     assert ended.reason is None
     assert messages == [f"line {i}" for i in range(40)]
