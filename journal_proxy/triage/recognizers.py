@@ -114,8 +114,9 @@ _ERRNO = (
 
 
 def _rstripped(text: str) -> str:
-    """``text`` without trailing white space, copied only when it has some: these tests run on
-    every line that starts with a letter, and most lines end in a visible character."""
+    """``text`` without trailing white space, copied only when it has some (most lines end in a
+    visible character).  :func:`_errno`, tried on every line that starts with a letter, spells
+    the same test out in line, to spare that line a call."""
     return text.rstrip() if text[-1:].isspace() else text
 
 
